@@ -1,0 +1,1 @@
+"""The event bus: RabbitMQ exchanges and queues shared by the central and the branches."""

@@ -1,0 +1,1 @@
+"""The central service: catalogue, stock of every branch, sales ledger, customers."""

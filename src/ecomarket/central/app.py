@@ -1,0 +1,137 @@
+"""Builds the central's ASGI application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import redis.asyncio as redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
+
+from ecomarket import __version__
+from ecomarket.central.asgi import BodyLimit, ServedBy
+from ecomarket.central.metrics import InstanceFigures
+from ecomarket.central.routes import customers, dashboard, health, movements, products, sales
+from ecomarket.central.store import CentralStore
+from ecomarket.config import Settings
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+STATIC = Path(__file__).parent / "static"
+
+
+class Service(Protocol):
+    """Something that runs beside the HTTP server for the life of the instance."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def field_of(location: tuple[int | str, ...] | list[int | str]) -> str:
+    """A dotted field name from a pydantic error location ("lines.0.quantity")."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts) or str(location[0])
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": field_of(error["loc"]),
+            "loc": list(error["loc"]),
+            "msg": error["msg"],
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def _heartbeat(store: CentralStore, figures: InstanceFigures, served_by: ServedBy) -> None:
+    while True:
+        figures.served(served_by.requests)
+        try:
+            await store.heartbeat(figures.snapshot())
+        except redis.RedisError:
+            logger.warning("heartbeat of %s not stored: Redis unavailable", store.instance)
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: list[Callable[[FastAPI], Service]] | None = None,
+) -> ASGIApp:
+    """The central app for one instance; ``services`` are started with it, in order."""
+    settings = settings or Settings()
+    client = redis.Redis.from_url(settings.redis_url, max_connections=256)
+    store = CentralStore(client, settings.instance)
+    figures = InstanceFigures(settings.instance)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.admin_token:
+            logger.warning(
+                "no admin token: catalogue and stock writes are refused until "
+                "ECOMARKET_ADMIN_TOKEN is set"
+            )
+        running = [factory(app) for factory in services or []]
+        for service in running:
+            await service.start()
+        beat = asyncio.create_task(_heartbeat(store, figures, served_by))
+        logger.info("instance %s started (Redis %s)", settings.instance, settings.redis_url)
+        try:
+            yield
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            for service in reversed(running):
+                await service.stop()
+            await client.aclose()
+            logger.info("instance %s stopped", settings.instance)
+
+    app = FastAPI(
+        title="EcoMarket central",
+        version=__version__,
+        lifespan=lifespan,
+        exception_handlers={RequestValidationError: _validation_error},
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.figures = figures
+    readiness: dict[str, Callable[[], Awaitable[bool]]] = {"redis": _redis_ready(client)}
+    app.state.readiness = readiness
+    for module in (products, sales, movements, customers, health, dashboard):
+        app.include_router(module.router)
+
+    served_by = ServedBy(BodyLimit(app, settings.max_body_bytes), settings.instance)
+    return served_by
+
+
+def _redis_ready(client: redis.Redis) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            return bool(await asyncio.wait_for(client.ping(), timeout=1.0))
+        except (redis.RedisError, OSError, TimeoutError):
+            return False
+
+    return check
+
+
+def fastapi_of(app: Any) -> FastAPI:
+    """The FastAPI app inside the middleware stack that ``create_app`` returns."""
+    while not isinstance(app, FastAPI):
+        app = app.app
+    return app

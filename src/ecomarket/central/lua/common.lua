@@ -1,0 +1,42 @@
+-- Helpers prepended to every script of this folder (see store.py).
+-- A record is a hash with the first answer given for its id ("body") and a
+-- digest of the request that produced it, so that a repeat can be told apart
+-- from a different request reusing the same id.
+
+local function seen_before(record_key, digest, counters_key)
+  local stored = redis.call('HMGET', record_key, 'body', 'digest')
+  if not stored[1] then
+    return nil
+  end
+  if stored[2] ~= digest then
+    return {'conflict', stored[1]}
+  end
+  redis.call('HINCRBY', counters_key, 'duplicates_suppressed', 1)
+  return {'duplicate', stored[1]}
+end
+
+-- Store the first answer, with its ledger sequence number spliced in front of the
+-- body that the caller built (a JSON object, so it starts with '{').
+local function record(record_key, ledger_key, seq_key, body, digest)
+  local seq = redis.call('INCR', seq_key)
+  local full = '{"sequence":' .. seq .. ',' .. string.sub(body, 2)
+  redis.call('HSET', record_key, 'body', full, 'digest', digest)
+  redis.call('ZADD', ledger_key, seq, string.match(record_key, '[^:]+$'))
+  return full
+end
+
+-- Move the stock of one product at one branch and keep the chain total and
+-- the below-zero flag in step with it.
+local function move_stock(stock_key, total_key, below_zero_key, product_id, branch, delta)
+  local level = redis.call('HINCRBY', stock_key, branch, delta)
+  redis.call('HINCRBY', total_key, product_id, delta)
+  if level < 0 then
+    redis.call('SADD', below_zero_key, product_id)
+  elseif delta > 0 and redis.call('SISMEMBER', below_zero_key, product_id) == 1 then
+    local still_below = false
+    for _, v in ipairs(redis.call('HVALS', stock_key)) do
+      if tonumber(v) < 0 then still_below = true break end
+    end
+    if not still_below then redis.call('SREM', below_zero_key, product_id) end
+  end
+end

@@ -1,0 +1,25 @@
+"""The customer register."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from ecomarket import names
+from ecomarket.central.auth import AnyCaller, check_branch
+from ecomarket.central.deps import Cursor, Limit, Store, json_response, result_response
+from ecomarket.schemas import CustomerIn
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def post_customer(customer: CustomerIn, store: Store, caller: AnyCaller) -> Response:
+    """Register a customer once: 201 when new, 200 when seen before."""
+    check_branch(caller, customer.branch_id)
+    return result_response(await store.register_customer(customer), "customer_id")
+
+
+@router.get("")
+async def list_customers(store: Store, limit: Limit = 50, cursor: Cursor = None) -> Response:
+    """List customers, newest first."""
+    return json_response(await store.page(names.CUSTOMER_LEDGER, names.CUSTOMER, cursor, limit))

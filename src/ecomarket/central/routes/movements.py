@@ -1,0 +1,24 @@
+"""Stock movements made at the central: goods received, shrinkage, transfers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from ecomarket import names
+from ecomarket.central.auth import Admin
+from ecomarket.central.deps import Cursor, Limit, Store, json_response, result_response
+from ecomarket.schemas import MovementIn
+
+router = APIRouter(prefix="/api/v1/stock-movements", tags=["stock"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def post_movement(movement: MovementIn, store: Store, _: Admin) -> Response:
+    """Apply a stock movement once: 201 when applied, 200 when seen before."""
+    return result_response(await store.apply_movement(movement), "movement_id")
+
+
+@router.get("")
+async def list_movements(store: Store, limit: Limit = 50, cursor: Cursor = None) -> Response:
+    """List stock movements, newest first."""
+    return json_response(await store.page(names.MOVEMENT_LEDGER, names.MOVEMENT, cursor, limit))

@@ -1,0 +1,53 @@
+"""The catalogue: products and their stock at every branch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response, status
+
+from ecomarket.central.auth import Admin
+from ecomarket.central.deps import Cursor, Limit, Store, json_response
+from ecomarket.schemas import Page, ProductIn, ProductOut
+
+router = APIRouter(prefix="/api/v1/products", tags=["catalogue"])
+ProductPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="product id")]
+
+
+@router.get("", response_model=Page[ProductOut])
+async def list_products(store: Store, limit: Limit = 50, cursor: Cursor = None) -> Response:
+    """List products with stock per branch, by id."""
+    return json_response(await store.products_page(int(cursor or 0), limit))
+
+
+@router.get("/{product_id}", response_model=ProductOut)
+async def get_product(product_id: ProductPath, store: Store) -> Response:
+    """Read one product with its stock per branch."""
+    body = await store.product_json(product_id)
+    if body is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"product_id: no product {product_id}")
+    return json_response(body)
+
+
+@router.put(
+    "/{product_id}",
+    response_model=ProductOut,
+    responses={201: {"model": ProductOut, "description": "created"}},
+)
+async def put_product(
+    product_id: ProductPath, product: ProductIn, store: Store, _: Admin
+) -> Response:
+    """Create (201) or update (200) a product."""
+    created = await store.put_product(product_id, product)
+    body = await store.product_json(product_id)
+    if body is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "product_id: deleted while being written")
+    return json_response(body, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_product(product_id: ProductPath, store: Store, _: Admin) -> Response:
+    """Remove a product from the catalogue."""
+    if not await store.delete_product(product_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"product_id: no product {product_id}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
