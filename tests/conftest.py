@@ -58,9 +58,7 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 @pytest.fixture(scope="session")
-def rabbitmq_server(
-    tmp_path_factory: pytest.TempPathFactory, log_dir: Path
-) -> Iterator[Running]:
+def rabbitmq_server(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[Running]:
     """A private RabbitMQ node for the whole session (started on first use)."""
     program = rabbitmq_program(tmp_path_factory.mktemp("rabbitmq"), free_port())
     running = start_program(program, log_dir, timeout=90)
@@ -75,9 +73,7 @@ def amqp_url(rabbitmq_server: Running) -> str:
 
 
 @pytest.fixture
-def centrals(
-    log_dir: Path, redis_url: str
-) -> Iterator[Callable[..., Running]]:
+def centrals(log_dir: Path, redis_url: str) -> Iterator[Callable[..., Running]]:
     """Start central instances as real processes; all are stopped after the test.
 
     Without a broker URL the instances run their HTTP API only.
@@ -85,7 +81,9 @@ def centrals(
     started: list[Running] = []
 
     def start(instance: str = "central-1", amqp_url: str | None = None, **extra: str) -> Running:
-        env = central_env(redis_url, amqp_url or "amqp://guest:guest@127.0.0.1:1/", instance, **extra)
+        env = central_env(
+            redis_url, amqp_url or "amqp://guest:guest@127.0.0.1:1/", instance, **extra
+        )
         if amqp_url is None:
             env["ECOMARKET_CONSUMERS"] = "false"
         running = start_central(log_dir, env)

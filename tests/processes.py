@@ -15,7 +15,11 @@ import httpx
 from ecomarket.servers import Program, free_port, wait_for_port
 
 ADMIN_TOKEN = "test-admin-token"
-BRANCH_TOKENS = {"branch-1": "test-secret-1", "branch-2": "test-secret-2", "branch-3": "test-secret-3"}
+BRANCH_TOKENS = {
+    "branch-1": "test-secret-1",
+    "branch-2": "test-secret-2",
+    "branch-3": "test-secret-3",
+}
 
 
 @dataclass

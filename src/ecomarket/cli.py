@@ -24,7 +24,9 @@ def central(
     from ecomarket.central.main import build
     from ecomarket.serve import serve
 
-    settings = Settings(**({"instance": instance} if instance else {}))
+    settings = Settings()
+    if instance:
+        settings = settings.model_copy(update={"instance": instance})
     serve(build(settings), name=settings.instance, host=host, port=port)
 
 

@@ -24,6 +24,7 @@ SALE_SEQ = PREFIX + "seq:sale"
 
 MOVEMENT = PREFIX + "movement:"  # string per movement id: the stored first answer (JSON)
 MOVEMENT_LEDGER = PREFIX + "movements"
+BRANCH_MOVEMENT_LEDGER = PREFIX + "movements:branch:"  # + branch id: that branch's movements
 MOVEMENT_SEQ = PREFIX + "seq:movement"
 
 CUSTOMER = PREFIX + "customer:"  # string per customer id (JSON)

@@ -11,7 +11,15 @@ from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    model_validator,
+)
 
 from ecomarket.config import BRANCH_ID_PATTERN
 from ecomarket.money import Money
@@ -26,6 +34,16 @@ SignedQuantity = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, strict=
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 T = TypeVar("T")
+
+
+def _iso_text(value: object) -> object:
+    # pydantic would read a bare number as seconds since 1970; a till sends text.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date and time with a time zone")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
 
 class StrictModel(BaseModel):
@@ -71,7 +89,7 @@ class SaleIn(StrictModel):
 
     sale_id: UUID
     branch_id: BranchId
-    sold_at: AwareDatetime
+    sold_at: Moment
     lines: Annotated[list[SaleLine], Field(min_length=1, max_length=MAX_LINES)]
 
 

@@ -175,6 +175,7 @@ class CentralStore:
                 f"{names.PRODUCT}{movement.product_id}",
                 f"{names.STOCK}{movement.product_id}",
                 names.CATALOGUE_OUTBOX,
+                f"{names.BRANCH_MOVEMENT_LEDGER}{movement.branch_id}",
             ],
             args=[
                 _json(body),
@@ -260,12 +261,16 @@ class CentralStore:
         """Publish this instance's own figures, so that any instance can show the cluster."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(names.INSTANCE_HEARTBEAT, {self.instance: time.time()})
-            pipe.hset(f"{names.INSTANCE_COUNTERS}{self.instance}", mapping=figures)
+            # redis-py's stub wants a mapping keyed by its own union; plain text keys are fine.
+            row: dict[Any, Any] = dict(figures)
+            pipe.hset(f"{names.INSTANCE_COUNTERS}{self.instance}", mapping=row)
             await pipe.execute()
 
     async def instances(self, max_age: float = 15.0) -> dict[str, dict[str, int]]:
         """Figures of every instance that sent a heartbeat within ``max_age`` seconds."""
-        live = await self.redis.zrangebyscore(names.INSTANCE_HEARTBEAT, time.time() - max_age, "+inf")
+        live = await self.redis.zrangebyscore(
+            names.INSTANCE_HEARTBEAT, time.time() - max_age, "+inf"
+        )
         async with self.redis.pipeline(transaction=False) as pipe:
             for instance in live:
                 pipe.hgetall(f"{names.INSTANCE_COUNTERS}{_decode(instance)}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from ecomarket import names
 from ecomarket.central.auth import Admin
 from ecomarket.central.deps import Cursor, Limit, Store, json_response, result_response
+from ecomarket.config import BRANCH_ID_PATTERN
 from ecomarket.schemas import MovementIn
 
 router = APIRouter(prefix="/api/v1/stock-movements", tags=["stock"])
@@ -19,6 +22,14 @@ async def post_movement(movement: MovementIn, store: Store, _: Admin) -> Respons
 
 
 @router.get("")
-async def list_movements(store: Store, limit: Limit = 50, cursor: Cursor = None) -> Response:
-    """List stock movements, newest first."""
-    return json_response(await store.page(names.MOVEMENT_LEDGER, names.MOVEMENT, cursor, limit))
+async def list_movements(
+    store: Store,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    branch_id: Annotated[
+        str | None, Query(pattern=BRANCH_ID_PATTERN, description="only this branch's")
+    ] = None,
+) -> Response:
+    """List stock movements, newest first, of the chain or of one branch."""
+    ledger = f"{names.BRANCH_MOVEMENT_LEDGER}{branch_id}" if branch_id else names.MOVEMENT_LEDGER
+    return json_response(await store.page(ledger, names.MOVEMENT, cursor, limit))
