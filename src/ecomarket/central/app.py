@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from ecomarket import __version__
 from ecomarket.central.asgi import BodyLimit, ServedBy
+from ecomarket.central.idempotency import Idempotency
 from ecomarket.central.metrics import InstanceFigures
 from ecomarket.central.routes import customers, dashboard, health, movements, products, sales
 from ecomarket.central.store import CentralStore
@@ -116,7 +117,9 @@ def create_app(
     for module in (products, sales, movements, customers, health, dashboard):
         app.include_router(module.router)
 
-    served_by = ServedBy(BodyLimit(app, settings.max_body_bytes), settings.instance)
+    # Idempotency sits inside BodyLimit so that it never buffers an oversized body.
+    stack = BodyLimit(Idempotency(app, client), settings.max_body_bytes)
+    served_by = ServedBy(stack, settings.instance)
     return served_by
 
 
