@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -60,6 +61,108 @@ def seed(
         f"seeded: {created} products created, {applied} opening stock movements applied "
         f"for {', '.join(branch_ids)}"
     )
+
+
+RunDirOption = Annotated[
+    Path, typer.Option("--run-dir", help="the cluster's run folder (configs, pids, logs, data)")
+]
+
+
+@app.command()
+def up(
+    centrals: Annotated[int, typer.Option(help="central instances behind nginx")] = 2,
+    branches: Annotated[int, typer.Option(help="branches, each seeded with opening stock")] = 1,
+    balance: Annotated[str, typer.Option(help="round-robin or least-conn")] = "round-robin",
+    port: Annotated[int, typer.Option(help="port of the load balancer")] = 8080,
+    run_dir: RunDirOption = Path(".ecomarket"),
+    redis_url: Annotated[str | None, typer.Option(help="use this Redis")] = None,
+    amqp_url: Annotated[str | None, typer.Option(help="use this RabbitMQ")] = None,
+    detach: Annotated[bool, typer.Option("--detach", help="return once ready")] = False,
+) -> None:
+    """Start the whole system on this machine: centrals, nginx, branches, Redis, RabbitMQ."""
+    from ecomarket.cluster.commands import run_up
+    from ecomarket.cluster.launcher import UpOptions
+
+    options = UpOptions(centrals, branches, balance, port, run_dir, redis_url, amqp_url)
+    run_up(options, detach)
+
+
+@app.command()
+def ps(run_dir: RunDirOption = Path(".ecomarket")) -> None:
+    """Each process of the cluster: name, pid, port, state, health."""
+    from ecomarket.cluster.commands import run_ps
+
+    run_ps(run_dir)
+
+
+@app.command()
+def logs(
+    name: Annotated[str | None, typer.Argument(help="one process (default: all)")] = None,
+    run_dir: RunDirOption = Path(".ecomarket"),
+    lines: Annotated[int, typer.Option("--lines", "-n", help="lines per process")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing")] = False,
+) -> None:
+    """The last lines of one process's log, or of every process's."""
+    from ecomarket.cluster.commands import run_logs
+
+    run_logs(run_dir, name, lines, follow)
+
+
+@app.command()
+def stop(name: str, run_dir: RunDirOption = Path(".ecomarket")) -> None:
+    """Stop one process gracefully (it stays down until `start`)."""
+    from ecomarket.cluster.commands import run_action
+
+    run_action("stop", run_dir, name)
+
+
+@app.command()
+def start(name: str, run_dir: RunDirOption = Path(".ecomarket")) -> None:
+    """Start one stopped process."""
+    from ecomarket.cluster.commands import run_action
+
+    run_action("start", run_dir, name)
+
+
+@app.command()
+def kill(name: str, run_dir: RunDirOption = Path(".ecomarket")) -> None:
+    """SIGKILL one process, for failover drills (supervisord restarts it)."""
+    from ecomarket.cluster.commands import run_action
+
+    run_action("kill", run_dir, name)
+
+
+@app.command()
+def scale(count: int, run_dir: RunDirOption = Path(".ecomarket")) -> None:
+    """Run COUNT central instances; nginx is reloaded gracefully."""
+    from ecomarket.cluster.commands import run_scale
+
+    run_scale(run_dir, count)
+
+
+@app.command()
+def down(run_dir: RunDirOption = Path(".ecomarket")) -> None:
+    """Stop every process of the cluster; data and logs are kept."""
+    from ecomarket.cluster.commands import run_down
+
+    run_down(run_dir)
+
+
+@app.command()
+def loadtest(
+    url: Annotated[str, typer.Option(help="the load balancer, e.g. http://127.0.0.1:8080")],
+    duration: Annotated[float, typer.Option(help="seconds of load")] = 20,
+    concurrency: Annotated[int, typer.Option(help="requests in flight")] = 32,
+    mix: Annotated[str, typer.Option(help="read, write or mixed")] = "mixed",
+    kill: Annotated[str | None, typer.Option("--kill", help="process to SIGKILL mid-run")] = None,
+    at: Annotated[float | None, typer.Option("--at", help="seconds into the run")] = None,
+    run_dir: RunDirOption = Path(".ecomarket"),
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Drive the load balancer, then check every acknowledged write and the stock."""
+    from ecomarket.loadtest.command import run_loadtest
+
+    run_loadtest(url, duration, concurrency, mix, kill, at, run_dir, as_json)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The local cluster: centrals behind nginx, branches, Redis and RabbitMQ under supervisord."""

@@ -1,0 +1,1 @@
+"""`ecomarket loadtest`: drive the load balancer like real clients, then check the ledger."""
