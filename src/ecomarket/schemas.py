@@ -18,7 +18,8 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from ecomarket.config import BRANCH_ID_PATTERN
@@ -128,18 +129,21 @@ class MovementIn(StrictModel):
     movement_id: UUID
     branch_id: BranchId
     product_id: ProductId
-    quantity: SignedQuantity
+    # Declared before quantity so that the quantity check can see it.
     reason: MovementReason
+    quantity: SignedQuantity
 
-    @model_validator(mode="after")
-    def _check_sign(self) -> MovementIn:
-        if self.quantity == 0:
-            raise ValueError("quantity must not be zero")
-        if self.reason in _POSITIVE_REASONS and self.quantity < 0:
-            raise ValueError(f"quantity must be positive for reason {self.reason.value!r}")
-        if self.reason in _NEGATIVE_REASONS and self.quantity > 0:
-            raise ValueError(f"quantity must be negative for reason {self.reason.value!r}")
-        return self
+    @field_validator("quantity")
+    @classmethod
+    def _check_sign(cls, quantity: int, info: ValidationInfo) -> int:
+        reason = info.data.get("reason")
+        if quantity == 0:
+            raise ValueError("must not be zero")
+        if reason in _POSITIVE_REASONS and quantity < 0:
+            raise ValueError(f"must be positive for reason {reason.value!r}")
+        if reason in _NEGATIVE_REASONS and quantity > 0:
+            raise ValueError(f"must be negative for reason {reason.value!r}")
+        return quantity
 
 
 class CustomerIn(StrictModel):

@@ -47,20 +47,25 @@ class BodyLimit:
                 return
 
         received = 0
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                # A chunked body gave no length up front; stop reading it now.
-                raise BodyTooLarge
+            if received > self.max_bytes and not refused:
+                # A chunked body gave no length up front: answer now, and make the app
+                # see a disconnect so that it stops reading and parsing.
+                refused = True
+                await self._refuse(send)
+                return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except BodyTooLarge:
-            await self._refuse(send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
 
     async def _refuse(self, send: Send) -> None:
         detail = {
@@ -85,7 +90,3 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class BodyTooLarge(Exception):
-    """Raised inside the app when a streamed body passes the limit."""
