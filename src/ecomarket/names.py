@@ -80,3 +80,8 @@ EVENT_CUSTOMER_REGISTERED = "customer.registered"
 EVENT_PRODUCT_CHANGED = "product.changed"
 EVENT_PRODUCT_DELETED = "product.deleted"
 EVENT_STOCK_MOVED = "stock.moved"
+
+# --- Event bus additions ----------------------------------------------------------
+CUSTOMER_STATS_LEDGER = PREFIX + "stats:customers"  # the statistics consumer's own ledger
+CUSTOMER_STATS_SEQ = PREFIX + "seq:stats-customer"
+DEAD_LETTER_REPLAYED = PREFIX + "dead-replayed"  # hash: dead letter id -> when replayed

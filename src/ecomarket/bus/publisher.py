@@ -58,7 +58,9 @@ class Publisher:
         # on_return_raises: a mandatory message that no queue took raises PublishError,
         # so it is retried like an unconfirmed one instead of being dropped quietly.
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        return cls(channel, await declare_exchanges(channel), deadline)
+        exchanges = await declare_exchanges(channel)
+        exchanges[""] = channel.default_exchange  # straight to a named queue (replays)
+        return cls(channel, exchanges, deadline)
 
     async def close(self) -> None:
         """Close the publisher's channel (the connection stays open)."""

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import ASGIApp
 
-from ecomarket.central.app import create_app
+from ecomarket.central.app import create_app, fastapi_of
+from ecomarket.central.routes import events
 from ecomarket.config import Settings
 
 
 def build(settings: Settings) -> ASGIApp:
     """The central app with every service that runs beside it."""
-    return create_app(settings)
+    services: list[Any] = []
+    if settings.consumers:
+        from ecomarket.bus.central import central_bus
+
+        services.append(central_bus(settings))
+    app = create_app(settings, services)
+    fastapi_of(app).include_router(events.router)
+    return app

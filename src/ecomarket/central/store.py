@@ -130,6 +130,10 @@ class CentralStore:
 
     async def apply_sale(self, sale: SaleIn) -> Result:
         """Record a sale and move its branch's stock, once per sale id."""
+        keys, args = self._sale_call(sale)
+        return self._result(await self._apply_sale(keys=keys, args=args))
+
+    def _sale_call(self, sale: SaleIn) -> tuple[list[str], list[str | int]]:
         sale_id = str(sale.sale_id)
         total = sum(to_cents(line.unit_price) * line.quantity for line in sale.lines)
         payload = sale.model_dump(mode="json")
@@ -157,7 +161,7 @@ class CentralStore:
         for line in sale.lines:
             keys += [f"{names.PRODUCT}{line.product_id}", f"{names.STOCK}{line.product_id}"]
             args += [line.product_id, line.quantity]
-        return self._result(await self._apply_sale(keys=keys, args=args))
+        return keys, args
 
     async def apply_movement(self, movement: MovementIn) -> Result:
         """Move a branch's stock outside a sale (goods received, shrinkage, ...), once per id."""
@@ -212,6 +216,21 @@ class CentralStore:
             args=[_json(body), fingerprint, counter],
         )
         return self._result(raw)
+
+    async def apply_sales(self, sales: list[SaleIn]) -> list[Result | Exception]:
+        """Apply many sales in one round trip, each exactly once as ``apply_sale`` does.
+
+        Each item is the sale's result, or the error its script raised, so that one
+        sale that cannot be applied never fails the others of the batch.
+        """
+        if not sales:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for sale in sales:
+                keys, args = self._sale_call(sale)
+                await self._apply_sale(keys=keys, args=args, client=pipe)
+            raws = await pipe.execute(raise_on_error=False)
+        return [raw if isinstance(raw, Exception) else self._result(raw) for raw in raws]
 
     @staticmethod
     def _result(raw: list[Any]) -> Result:

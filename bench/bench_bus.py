@@ -1,0 +1,181 @@
+"""Sales applied per second through ``ecomarket.sales``, against a ceiling from the same run.
+
+    .venv/bin/python -m bench.bench_bus [--sales 20000]
+
+Starts a private redis-server and RabbitMQ node on free ports, then measures, from
+the first publish to the last sale applied:
+
+- the ceiling: a bare aio-pika loop that publishes the same messages (confirmed,
+  persistent, to a quorum queue) and consumes them one at a time, one Redis write
+  and one acknowledgement per message;
+- ``ecomarket central`` with one instance, then with two, consuming ``central.sales``.
+
+Prints each rate and its ratio to the ceiling (target: at least 1.0 with one
+instance; two no slower than one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aio_pika
+import httpx
+import redis.asyncio as aioredis
+from tests.bus_fixtures import new_sale, stock_product
+
+from ecomarket import names
+from ecomarket.bus.connection import connect
+from ecomarket.bus.publisher import Publisher
+from ecomarket.servers import free_port, rabbitmq_program, redis_program, wait_for_port
+
+WINDOW = 500
+
+
+def start(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a process with its output in ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+async def publish(publisher: Publisher, bodies: list[tuple[str, bytes]]) -> None:
+    """Publish every sale to ecomarket.sales, ``WINDOW`` confirms in flight."""
+    for first in range(0, len(bodies), WINDOW):
+        await asyncio.gather(*(
+            publisher.publish(names.SALES_EXCHANGE, body, message_id=sale_id)
+            for sale_id, body in bodies[first : first + WINDOW]
+        ))  # fmt: skip
+
+
+async def all_applied(client: aioredis.Redis, count: int, within: float = 600) -> None:
+    """Wait until ``count`` sales are applied (polling the counter every 20 ms)."""
+    for _ in range(int(within / 0.02)):
+        if int(await client.hget(names.COUNTERS, names.COUNTER_SALES) or 0) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"{count} sales not applied after {within} s")
+
+
+async def ceiling(amqp_url: str, redis_url: str, bodies: list[tuple[str, bytes]]) -> float:
+    """Messages per second of the bare loop: one Redis write and one ack per message."""
+    connection = await connect(amqp_url, "bench-ceiling")
+    client = aioredis.Redis.from_url(redis_url)
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=1)
+    exchange = await channel.declare_exchange("bench.ceiling", "fanout", durable=True)
+    queue = await channel.declare_queue(
+        "bench.ceiling", durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await queue.bind(exchange)
+    publisher = await Publisher.open(connection)
+    publisher.exchanges[names.SALES_EXCHANGE] = exchange  # same messages, the bare queue
+    done = asyncio.Event()
+    seen = 0
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        nonlocal seen
+        await client.set(f"bench:{message.message_id}", message.body)
+        await message.ack()
+        seen += 1
+        if seen == len(bodies):
+            done.set()
+
+    began = time.monotonic()
+    await queue.consume(on_message)
+    await publish(publisher, bodies)
+    await done.wait()
+    elapsed = time.monotonic() - began
+    await queue.delete(if_unused=False, if_empty=False)
+    await connection.close()
+    await client.aclose()
+    return len(bodies) / elapsed
+
+
+async def with_instances(
+    count: int, amqp_url: str, redis_url: str, bodies: list[tuple[str, bytes]], logs: Path
+) -> float:
+    """Sales applied per second with ``count`` central instances."""
+    client = aioredis.Redis.from_url(redis_url)
+    await client.flushall()
+    await stock_product(client)
+    processes = []
+    for i in range(1, count + 1):
+        port = free_port()
+        env = {
+            "ECOMARKET_REDIS_URL": redis_url,
+            "ECOMARKET_AMQP_URL": amqp_url,
+            "ECOMARKET_INSTANCE": f"central-{i}",
+            "ECOMARKET_ADMIN_TOKEN": "bench",
+        }
+        command = [sys.executable, "-m", "ecomarket", "central", "--port", str(port)]
+        processes.append(start(command, env, logs / f"central-{count}-{i}.log"))
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+    connection = await connect(amqp_url, "bench-publisher")
+    publisher = await Publisher.open(connection)
+    began = time.monotonic()
+    await publish(publisher, bodies)
+    await all_applied(client, len(bodies))
+    elapsed = time.monotonic() - began
+    await connection.close()
+    await client.aclose()
+    for process in processes:
+        process.terminate()
+        process.wait(30)
+    return len(bodies) / elapsed
+
+
+async def main(sales: int) -> None:
+    """Run the three measurements and print them."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-bus-"))
+    redis_server = redis_program(folder / "redis", free_port(), persist=False)
+    rabbit = rabbitmq_program(folder / "rabbitmq", free_port())
+    servers = [
+        start(program.command, program.env, folder / f"{program.name}.log", program.cwd)
+        for program in (redis_server, rabbit)
+    ]
+    try:
+        wait_for_port(redis_server.port)
+        wait_for_port(rabbit.port, 90)
+        amqp_url = f"amqp://guest:guest@127.0.0.1:{rabbit.port}/"
+        redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
+
+        def batch() -> list[tuple[str, bytes]]:
+            made = [new_sale() for _ in range(sales)]
+            return [(str(s.sale_id), s.model_dump_json().encode()) for s in made]
+
+        bare = await ceiling(amqp_url, redis_url, batch())
+        one = await with_instances(1, amqp_url, redis_url, batch(), folder)
+        two = await with_instances(2, amqp_url, redis_url, batch(), folder)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(60)
+    print(f"sales: {sales} through {names.SALES_EXCHANGE} (logs in {folder})")
+    print(f"ceiling (bare loop, one at a time): {bare:8.0f} /s")
+    print(f"1 instance:                         {one:8.0f} /s  ratio {one / bare:.2f}")
+    print(f"2 instances:                        {two:8.0f} /s  ratio {two / bare:.2f}")
+    print(f"2 instances / 1 instance:           {two / one:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sales", type=int, default=20_000)
+    asyncio.run(main(parser.parse_args().sales))

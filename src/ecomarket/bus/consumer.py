@@ -1,0 +1,209 @@
+"""Consuming a queue in batches: collect what is available, handle it, then settle it.
+
+The broker pushes up to ``prefetch`` messages; the worker takes every message
+already here (at least one), hands the batch to the handler, and settles each
+message by the handler's verdict: acknowledged once its effect is stored, sent
+to ``ecomarket.dead`` with a reason, or given back to the queue to be tried
+again. So the broker round trip and the Redis round trip are paid per batch,
+not per message, and nothing is acknowledged before it is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as redis
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+
+from ecomarket import names
+from ecomarket.bus.deadletter import DeadLetters
+from ecomarket.bus.topology import declare_exchanges
+
+logger = logging.getLogger(__name__)
+
+# Redis unavailable: the batch stays unacknowledged and is tried again after a pause,
+# so that an outage neither loses messages nor counts against their delivery limit.
+TRANSIENT = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError)
+TRANSIENT_PAUSE = 0.5
+# A quorum queue dead-letters a message returned this many times (a consumer that
+# crashes on it, again and again); above CRASH_ATTEMPTS so that the handler's own
+# verdict, which says why, normally comes first.
+DELIVERY_LIMIT = 10
+CRASH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one message: ack, dead (with a reason) or retry (after a crash)."""
+
+    kind: str
+    reason: str = ""
+    detail: str = ""
+
+
+ACK = Verdict("ack")
+
+
+def dead(reason: str, detail: str = "") -> Verdict:
+    """Send the message to ``ecomarket.dead`` with this reason, then acknowledge it."""
+    return Verdict("dead", reason, detail)
+
+
+def retry(detail: str) -> Verdict:
+    """The handler crashed on this message: give it back, or dead-letter it when it keeps on."""
+    return Verdict("retry", "handler_error", detail)
+
+
+Handler = Callable[[list[AbstractIncomingMessage]], Awaitable[list[Verdict]]]
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A queue a consumer owns: its arguments and what it is bound to."""
+
+    name: str
+    bindings: list[tuple[str, str]]  # (exchange, routing key)
+    prefetch: int = 256
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+def quorum_arguments(*, dead_letters: bool = True, expires_ms: int | None = None) -> dict[str, Any]:
+    """Arguments of a durable quorum queue, dead-lettering to ``ecomarket.dead``."""
+    arguments: dict[str, Any] = {"x-queue-type": "quorum"}
+    if dead_letters:
+        arguments["x-delivery-limit"] = DELIVERY_LIMIT
+        arguments["x-dead-letter-exchange"] = names.DEAD_EXCHANGE
+    if expires_ms is not None:
+        arguments["x-expires"] = expires_ms
+    return arguments
+
+
+def delivery_count(message: AbstractIncomingMessage) -> int:
+    """How many times a quorum queue delivered this message before (its own header)."""
+    count = (message.headers or {}).get("x-delivery-count", 0)
+    return count if isinstance(count, int) else 0
+
+
+class BatchConsumer:
+    """Consumes one queue on its own channel, batch by batch, until stopped."""
+
+    def __init__(
+        self,
+        connection: AbstractRobustConnection,
+        spec: QueueSpec,
+        handler: Handler,
+        dead_letters: DeadLetters | None,
+        instance: str,
+    ) -> None:
+        self.connection = connection
+        self.spec = spec
+        self.handler = handler
+        self.dead_letters = dead_letters
+        self.instance = instance
+        self.settled = 0
+        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._channel: AbstractChannel | None = None
+        self._consumer_tag: str | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Declare the queue and its bindings, and start consuming."""
+        channel = await self.connection.channel()
+        await channel.set_qos(prefetch_count=self.spec.prefetch)
+        exchanges = await declare_exchanges(channel)
+        queue = await channel.declare_queue(
+            self.spec.name, durable=True, arguments=self.spec.arguments
+        )
+        for exchange, routing_key in self.spec.bindings:
+            await queue.bind(exchanges[exchange], routing_key)
+        self._channel = channel
+        self._worker = asyncio.create_task(self._work(), name=f"consume {self.spec.name}")
+        self._consumer_tag = await queue.consume(self._inbox.put)
+        logger.info("%s consuming %s", self.instance, self.spec.name)
+
+    async def stop(self) -> None:
+        """Stop taking messages; what is not settled goes back to the queue."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        if self._channel is not None and not self._channel.is_closed:
+            # Closing the channel returns its unacknowledged messages to the queue.
+            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                await self._channel.close()
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while not self._inbox.empty() and len(batch) < self.spec.prefetch:
+                batch.append(self._inbox.get_nowait())
+            verdicts = await self._judge(batch)
+            try:
+                await self._settle(batch, verdicts)
+            except CONNECTION_EXCEPTIONS as exc:
+                # The channel is gone: the broker gives these messages to a consumer
+                # again, and applying by id makes that harmless.
+                logger.warning(
+                    "%s: %s messages of %s not settled (%r); they will be redelivered",
+                    self.instance, len(batch), self.spec.name, exc,
+                )  # fmt: skip
+
+    async def _judge(self, batch: list[AbstractIncomingMessage]) -> list[Verdict]:
+        pause = TRANSIENT_PAUSE
+        while True:
+            try:
+                return await self.handler(batch)
+            except TRANSIENT as exc:
+                logger.warning(
+                    "%s: Redis unavailable (%r); holding %s messages of %s",
+                    self.instance, exc, len(batch), self.spec.name,
+                )  # fmt: skip
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+            except Exception:
+                if len(batch) == 1:
+                    logger.exception("%s: handler of %s crashed", self.instance, self.spec.name)
+                    return [retry("the handler crashed")]
+                # Handle the messages one by one, so that the one that crashes the handler
+                # is found and no other message pays for it.
+                return [(await self._judge([message]))[0] for message in batch]
+
+    async def _settle(self, batch: list[AbstractIncomingMessage], verdicts: list[Verdict]) -> None:
+        acked: list[AbstractIncomingMessage] = []
+        for message, verdict in zip(batch, verdicts, strict=True):
+            if verdict.kind == "retry" and delivery_count(message) + 1 < CRASH_ATTEMPTS:
+                logger.warning(
+                    "%s: message %s of %s given back after a crash (%s)",
+                    self.instance, message.message_id, self.spec.name, verdict.detail,
+                )  # fmt: skip
+                await message.nack(requeue=True)
+                continue
+            if verdict.kind != "ack":
+                if self.dead_letters is None:
+                    await message.nack(requeue=True)
+                    continue
+                await self.dead_letters.send(
+                    message, self.spec.name, verdict.reason, verdict.detail
+                )
+            acked.append(message)
+        await self._ack(acked, all_in_batch=len(acked) == len(batch))
+        self.settled += len(batch)
+
+    async def _ack(self, messages: list[AbstractIncomingMessage], *, all_in_batch: bool) -> None:
+        if not messages:
+            return
+        last = messages[-1]
+        same_channel = all(m.channel is last.channel for m in messages)
+        if all_in_batch and same_channel:
+            # Deliveries on a channel are in order and every earlier batch is settled,
+            # so one multiple-ack of the last settles the whole batch.
+            await last.ack(multiple=True)
+            return
+        for message in messages:
+            await message.ack()
