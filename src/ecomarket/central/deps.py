@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from ecomarket.central.store import PAGE_LIMIT_MAX, CentralStore, Outcome, Result
 
 
-def get_store(request: Request) -> CentralStore:
+async def get_store(request: Request) -> CentralStore:
     """The store of this instance, built once at start-up."""
     store: CentralStore = request.app.state.store
     return store

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures as ratios of a ceiling measured in the same run."""
