@@ -24,6 +24,8 @@ def _setup_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s launcher: %(message)s"
     )
+    # One line per health probe would drown what the launcher has to say.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def fail(error: Exception) -> None:
