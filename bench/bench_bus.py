@@ -92,10 +92,11 @@ async def ceiling(amqp_url: str, redis_url: str, bodies: list[tuple[str, bytes]]
             done.set()
 
     began = time.monotonic()
-    await queue.consume(on_message)
+    consumer_tag = await queue.consume(on_message)
     await publish(publisher, bodies)
     await done.wait()
     elapsed = time.monotonic() - began
+    await queue.cancel(consumer_tag)
     await queue.delete(if_unused=False, if_empty=False)
     await connection.close()
     await client.aclose()
@@ -132,8 +133,10 @@ async def with_instances(
     publisher = await Publisher.open(connection)
     began = time.monotonic()
     await publish(publisher, bodies)
+    published = time.monotonic() - began
     await all_applied(client, len(bodies))
     elapsed = time.monotonic() - began
+    print(f"  {count} instance(s): published in {published:.1f} s, applied in {elapsed:.1f} s")
     await connection.close()
     await client.aclose()
     for process in processes:

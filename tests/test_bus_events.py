@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 
 from ecomarket import names
+from ecomarket.bus.consumer import DELIVERY_LIMIT
 from ecomarket.bus.publisher import Publisher
 from ecomarket.schemas import CustomerIn
 from tests.bus_fixtures import (
@@ -189,3 +190,47 @@ async def test_catalogue_changes_are_published(
     assert moved.delivery_mode == 2 and moved.content_type == "application/json"
     assert await redis_client.xlen(names.CATALOGUE_OUTBOX) == 0
     await channel.close()
+
+
+async def test_poison_past_delivery_limit_is_recorded(
+    bus: Bus,
+    amqp_url: str,
+    redis_client: aioredis.Redis,
+    centrals: Callable[..., Running],
+    http: httpx.AsyncClient,
+) -> None:
+    """A message given back more times than the queue's limit is moved by the broker and shown."""
+    connection, publisher = bus
+    central = centrals("central-1", amqp_url=amqp_url)
+    await wait_ready(http, central.url)
+    central.stop()  # the queues stay; nobody consumes them now
+    poison = new_sale(product_id=PRODUCT)
+    await publisher.publish_sale(poison)
+
+    # Stand in for a consumer that dies on the message every time it takes it.
+    channel = await connection.channel()
+    queue = await channel.get_queue(names.CENTRAL_SALES_QUEUE, ensure=False)
+    for _ in range(DELIVERY_LIMIT + 1):
+        message = await queue.get(fail=False, timeout=5)
+        if message is None:
+            break
+        await message.nack(requeue=True)
+    await channel.close()
+
+    central = centrals("central-1", amqp_url=amqp_url)
+
+    async def recorded() -> bool:
+        return any(
+            item["message_id"] == str(poison.sale_id)
+            for item in await dead_letters(http, central.url)
+        )
+
+    await wait_for(recorded, 20, "poison message recorded")
+    letter = next(
+        item
+        for item in await dead_letters(http, central.url)
+        if item["message_id"] == str(poison.sale_id)
+    )
+    assert letter["reason"] == "delivery_limit"
+    assert letter["queue"] == names.CENTRAL_SALES_QUEUE
+    assert await counter(redis_client, names.COUNTER_SALES) == 0

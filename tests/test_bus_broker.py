@@ -1,0 +1,80 @@
+"""The broker restarted in the middle of a stream of sales: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from ecomarket import names
+from ecomarket.bus.connection import connect
+from ecomarket.bus.publisher import Publisher
+from ecomarket.servers import Program, free_port, rabbitmq_program
+from tests.bus_fixtures import (
+    OPENING,
+    counter,
+    new_sale,
+    publish_all,
+    queue_depth,
+    stock_of,
+    stock_product,
+    wait_for,
+    wait_ready,
+)
+from tests.processes import Running, start_program
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path, log_dir: Path) -> Iterator[tuple[Program, list[Running]]]:
+    """A private RabbitMQ node this test may stop and start again on the same port."""
+    program = rabbitmq_program(tmp_path / "rabbitmq", free_port(), name="rabbitmq-restarted")
+    nodes = [start_program(program, log_dir, timeout=90)]
+    yield program, nodes
+    for node in nodes:
+        node.stop(timeout=30)
+
+
+async def test_broker_restart_mid_stream(
+    own_broker: tuple[Program, list[Running]],
+    log_dir: Path,
+    redis_client: aioredis.Redis,
+    centrals: Callable[..., Running],
+    http: httpx.AsyncClient,
+) -> None:
+    """1,000 sales published across a broker restart are all applied, each once."""
+    program, nodes = own_broker
+    amqp_url = f"amqp://guest:guest@127.0.0.1:{program.port}/"
+    await stock_product(redis_client)
+    central = centrals("central-1", amqp_url=amqp_url)
+    await wait_ready(http, central.url)
+    connection = await connect(amqp_url, "test-publisher", give_up_after=30)
+    publisher = await Publisher.open(connection, deadline=120)
+    sales = [new_sale() for _ in range(1000)]
+
+    async def restart_broker() -> None:
+        async def some_applied() -> bool:
+            return await counter(redis_client, names.COUNTER_SALES) >= 200
+
+        await wait_for(some_applied, 60, "first sales applied")
+        nodes[0].stop(timeout=30)
+        # The same folder, node name and port: durable queues and their messages come back.
+        restarted = rabbitmq_program(program.cwd or Path(), program.port, name=program.name)
+        nodes[0] = start_program(restarted, log_dir, timeout=90)
+
+    await asyncio.gather(publish_all(publisher, sales, window=20), restart_broker())
+
+    async def all_applied() -> bool:
+        return await counter(redis_client, names.COUNTER_SALES) >= len(sales)
+
+    await wait_for(all_applied, 90, "1,000 sales applied")
+    await asyncio.sleep(1.0)
+    assert await counter(redis_client, names.COUNTER_SALES) == len(sales)
+    assert await redis_client.zcard(names.SALE_LEDGER) == len(sales)
+    assert await stock_of(redis_client) == OPENING - len(sales)
+    assert await queue_depth(connection, names.CENTRAL_SALES_QUEUE) == 0
+    await wait_ready(http, central.url)  # the central reconnected by itself
+    await connection.close()
