@@ -63,6 +63,29 @@ def seed(
     )
 
 
+@app.command()
+def branch(
+    branch_id: Annotated[str, typer.Option("--id", help="branch id, e.g. branch-1")],
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8101,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    central_url: Annotated[
+        str, typer.Option(help="the central (or its load balancer)")
+    ] = "http://127.0.0.1:8080",
+    data_dir: Annotated[Path, typer.Option(help="folder of the branch's SQLite file")] = Path(
+        "data"
+    ),
+) -> None:
+    """Run one branch (till, outbox, dispatcher); its token comes from ECOMARKET_BRANCH_TOKEN."""
+    import re
+
+    from ecomarket.branch.main import run
+    from ecomarket.config import BRANCH_ID_PATTERN
+
+    if not re.match(BRANCH_ID_PATTERN, branch_id):
+        raise typer.BadParameter(f"{branch_id!r} is not a branch id", param_hint="--id")
+    run(branch_id, port, host, central_url, data_dir)
+
+
 RunDirOption = Annotated[
     Path, typer.Option("--run-dir", help="the cluster's run folder (configs, pids, logs, data)")
 ]

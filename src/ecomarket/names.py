@@ -85,3 +85,6 @@ EVENT_STOCK_MOVED = "stock.moved"
 CUSTOMER_STATS_LEDGER = PREFIX + "stats:customers"  # the statistics consumer's own ledger
 CUSTOMER_STATS_SEQ = PREFIX + "seq:stats-customer"
 DEAD_LETTER_REPLAYED = PREFIX + "dead-replayed"  # hash: dead letter id -> when replayed
+
+# --- Branch delivery mode 4 ---------------------------------------------------------
+SALES_QUEUE_DEAD = PREFIX + "queue:sales:dead"  # items the drain could not apply, with reason

@@ -7,13 +7,15 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from ecomarket.central.app import create_app, fastapi_of
+from ecomarket.central.redis_queue import redis_queue_service
 from ecomarket.central.routes import events
 from ecomarket.config import Settings
 
 
 def build(settings: Settings) -> ASGIApp:
     """The central app with every service that runs beside it."""
-    services: list[Any] = []
+    # Every instance drains the Redis queue of branch delivery mode 4, consumers or not.
+    services: list[Any] = [redis_queue_service]
     if settings.consumers:
         from ecomarket.bus.central import central_bus
 

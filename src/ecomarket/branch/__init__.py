@@ -1,0 +1,1 @@
+"""The branch service: the shop's own till, stock and outbox, with or without the central."""
