@@ -23,6 +23,7 @@ from ecomarket.bus import customers, deadletter
 from ecomarket.bus.connection import connect
 from ecomarket.bus.consumer import (
     ACK,
+    CLOSE_SECONDS,
     BatchConsumer,
     Handler,
     QueueSpec,
@@ -89,8 +90,8 @@ class CentralBus:
         if self.relay is not None:
             await self.relay.stop()
         if self.connection is not None:
-            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
-                await self.connection.close()
+            with contextlib.suppress(*CONNECTION_EXCEPTIONS, TimeoutError):
+                await asyncio.wait_for(self.connection.close(), CLOSE_SECONDS)
         logger.info("event bus of %s stopped", self.settings.instance)
 
     async def ready(self) -> bool:

@@ -36,6 +36,7 @@ TRANSIENT_PAUSE = 0.5
 # verdict, which says why, normally comes first.
 DELIVERY_LIMIT = 10
 CRASH_ATTEMPTS = 3
+CLOSE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ class BatchConsumer:
                 await self._worker
         if self._channel is not None and not self._channel.is_closed:
             # Closing the channel returns its unacknowledged messages to the queue.
-            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
-                await self._channel.close()
+            with contextlib.suppress(*CONNECTION_EXCEPTIONS, TimeoutError):
+                await asyncio.wait_for(self._channel.close(), CLOSE_SECONDS)
 
     async def _work(self) -> None:
         while True:
@@ -153,6 +154,14 @@ class BatchConsumer:
                     "%s: %s messages of %s not settled (%r); they will be redelivered",
                     self.instance, len(batch), self.spec.name, exc,
                 )  # fmt: skip
+            except Exception:
+                # A dead letter the broker would not confirm, or a bug: give back what is
+                # not settled rather than hold it unacknowledged for the channel's life.
+                logger.exception("%s: settling a batch of %s failed", self.instance, self.spec.name)
+                for message in batch:
+                    if not message.processed:
+                        with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                            await message.nack(requeue=True)
 
     async def _judge(self, batch: list[AbstractIncomingMessage]) -> list[Verdict]:
         pause = TRANSIENT_PAUSE

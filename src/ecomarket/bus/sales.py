@@ -101,6 +101,10 @@ class SalesHandler:
                 sale.sale_id, sale.branch_id, instance,
             )  # fmt: skip
             return ACK
+        logger.warning(
+            "sale %s of %s not applied on %s: %s", sale.sale_id, sale.branch_id, instance,
+            result.outcome,
+        )  # fmt: skip
         if result.outcome is Outcome.UNKNOWN_PRODUCT:
             return dead("unknown_product", f"no product {result.body} in the catalogue")
         return dead("conflict", "sale id already used for a different sale; the first is kept")
