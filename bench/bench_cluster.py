@@ -2,7 +2,7 @@
 the same load test through the same generated nginx in front of two trivial FastAPI
 instances, with the same client, in the same run.
 
-    .venv/bin/python -m bench.bench_cluster [--duration 10] [--concurrency 32]
+    .venv/bin/python -m bench.bench_cluster [--duration 10] [--concurrency 32] [--rounds 2]
 
 Targets: reads at least 0.7 of the ceiling, writes at least 0.5. The figures are
 written to bench/results/cluster.json as well.
@@ -66,11 +66,34 @@ def load(url: str, mix: str, options: argparse.Namespace, tokens: Any, check: bo
     return asyncio.run(run(plan))
 
 
+def compare(
+    ceiling_url: str, cluster_url: str, mix: str, options: argparse.Namespace, tokens: Any
+) -> dict[str, Any]:
+    """Ceiling and cluster, alternated for each round, so that both meet the same machine."""
+    ceiling_runs, cluster_runs = [], []
+    for _ in range(options.rounds):
+        ceiling_runs.append(load(ceiling_url, mix, options, tokens, check=False))
+        cluster_runs.append(load(cluster_url, mix, options, tokens, check=True))
+    ceiling_rps = sum(r["rps"] for r in ceiling_runs) / options.rounds
+    cluster_rps = sum(r["rps"] for r in cluster_runs) / options.rounds
+    return {
+        "cluster_rps": round(cluster_rps, 1),
+        "ceiling_rps": round(ceiling_rps, 1),
+        "ratio": round(cluster_rps / ceiling_rps, 3),
+        "target": TARGETS[mix],
+        "cluster_failed": sum(r["failed"] for r in cluster_runs),
+        "cluster_latency_ms": cluster_runs[-1]["latency_ms"],
+        "ceiling_latency_ms": ceiling_runs[-1]["latency_ms"],
+        "cluster_share": cluster_runs[-1]["share_per_instance"],
+    }
+
+
 def main() -> None:
     """Run both sides for the read mix and the write mix, and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2)
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as temporary:
@@ -88,20 +111,7 @@ def main() -> None:
             tokens = read_tokens(RunDir(run_dir))
             results: dict[str, Any] = {}
             for mix in ("read", "write"):
-                # The ceiling first, then the cluster, back to back, so that both
-                # meet the same machine.
-                trivial = load(ceiling_url, mix, options, tokens, check=False)
-                cluster = load(state.url, mix, options, tokens, check=True)
-                results[mix] = {
-                    "cluster_rps": cluster["rps"],
-                    "ceiling_rps": trivial["rps"],
-                    "ratio": round(cluster["rps"] / trivial["rps"], 3),
-                    "target": TARGETS[mix],
-                    "cluster_failed": cluster["failed"],
-                    "cluster_latency_ms": cluster["latency_ms"],
-                    "ceiling_latency_ms": trivial["latency_ms"],
-                    "cluster_share": cluster["share_per_instance"],
-                }
+                results[mix] = compare(ceiling_url, state.url, mix, options, tokens)
         finally:
             for process in ceiling:
                 process.terminate()
@@ -109,7 +119,7 @@ def main() -> None:
             subprocess.run([*ecomarket, "down", "--run-dir", str(run_dir)], check=False,
                            stdout=subprocess.DEVNULL)  # fmt: skip
 
-    results["settings"] = {"duration_s": options.duration, "concurrency": options.concurrency}
+    results["settings"] = vars(options)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     for mix in ("read", "write"):

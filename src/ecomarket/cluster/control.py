@@ -54,7 +54,13 @@ def ps(run_dir: Path) -> list[ProcessRow]:
                 healthy=bool(planned and running and is_healthy(planned)),
             )
         )
-    return sorted(rows, key=lambda row: (len(row.name), row.name))
+    order = {name: n for n, name in enumerate(_in_start_order(state))}
+    return sorted(rows, key=lambda row: (order.get(row.name, len(order)), row.name))
+
+
+def _in_start_order(state: ClusterState) -> list[str]:
+    kinds = ("redis", "epmd", "rabbitmq", "central", "nginx", "branch")
+    return [name for kind in kinds for name in state.names_of(kind)]
 
 
 def _known(state: ClusterState, name: str) -> None:
@@ -125,7 +131,12 @@ def _reload_nginx(
         run.nginx, state.port, ports, state.balance, run.logs / "nginx-access.log",
         generator="scale",
     )  # fmt: skip
-    master = int((run.nginx / "nginx.pid").read_text())
+    try:
+        master = int((run.nginx / "nginx.pid").read_text())
+    except (OSError, ValueError):
+        # nginx is stopped: it reads the new config when it starts.
+        logger.warning("nginx is not running; its new config takes effect on `start nginx`")
+        return
     old_workers = _children(master)
     supervisor.signal("nginx", "HUP")
     deadline = time.monotonic() + 30
