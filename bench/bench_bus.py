@@ -35,7 +35,7 @@ from ecomarket.bus.connection import connect
 from ecomarket.bus.publisher import Publisher
 from ecomarket.servers import free_port, rabbitmq_program, redis_program, wait_for_port
 
-WINDOW = 500
+WINDOW = 2000
 
 
 def start(

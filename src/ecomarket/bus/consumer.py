@@ -184,8 +184,17 @@ class BatchConsumer:
                 return [(await self._judge([message]))[0] for message in batch]
 
     async def _settle(self, batch: list[AbstractIncomingMessage], verdicts: list[Verdict]) -> None:
+        # Messages delivered on a channel that has closed since (a reconnect) cannot be
+        # settled: the broker already gave them back, and settling them would fail the
+        # live ones of the batch, which would then stay unacknowledged for good.
+        live = [(m, v) for m, v in zip(batch, verdicts, strict=True) if _is_live(m)]
+        if len(live) < len(batch):
+            logger.warning(
+                "%s: %s messages of %s came on a closed channel; the broker redelivers them",
+                self.instance, len(batch) - len(live), self.spec.name,
+            )  # fmt: skip
         acked: list[AbstractIncomingMessage] = []
-        for message, verdict in zip(batch, verdicts, strict=True):
+        for message, verdict in live:
             if verdict.kind == "retry" and delivery_count(message) + 1 < CRASH_ATTEMPTS:
                 logger.warning(
                     "%s: message %s of %s given back after a crash (%s)",
@@ -201,18 +210,25 @@ class BatchConsumer:
                     message, self.spec.name, verdict.reason, verdict.detail
                 )
             acked.append(message)
-        await self._ack(acked, all_in_batch=len(acked) == len(batch))
+        await self._ack(acked, whole_batch=len(acked) == len(batch))
         self.settled += len(batch)
 
-    async def _ack(self, messages: list[AbstractIncomingMessage], *, all_in_batch: bool) -> None:
+    async def _ack(self, messages: list[AbstractIncomingMessage], *, whole_batch: bool) -> None:
         if not messages:
             return
         last = messages[-1]
-        same_channel = all(m.channel is last.channel for m in messages)
-        if all_in_batch and same_channel:
+        if whole_batch and all(m.channel is last.channel for m in messages):
             # Deliveries on a channel are in order and every earlier batch is settled,
             # so one multiple-ack of the last settles the whole batch.
             await last.ack(multiple=True)
             return
         for message in messages:
             await message.ack()
+
+
+def _is_live(message: AbstractIncomingMessage) -> bool:
+    """Whether the channel the message came on is still open."""
+    try:
+        return not message.channel.is_closed
+    except CONNECTION_EXCEPTIONS:
+        return False
