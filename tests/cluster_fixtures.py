@@ -67,15 +67,16 @@ def report_of(process: subprocess.Popen[str], timeout: float = 180) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def shared_cluster(
-    tmp_path_factory: pytest.TempPathFactory, redis_server: Running, amqp_url: str
-) -> Iterator[Cluster]:
-    """Two centrals behind nginx on the session's private Redis and RabbitMQ (fast to start)."""
+def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two centrals behind nginx, with the cluster's own Redis and RabbitMQ.
+
+    Its own servers, not the session's: events other tests left in a shared broker
+    would move stock while the load test checks it.
+    """
     run_dir = tmp_path_factory.mktemp("cluster")
-    redis_url = f"redis://127.0.0.1:{redis_server.port}/3"
     ecomarket(
         "up", "--detach", "--centrals", "2", "--branches", "0", "--port", str(free_port()),
-        "--run-dir", str(run_dir), "--redis-url", redis_url, "--amqp-url", amqp_url,
+        "--run-dir", str(run_dir),
     )  # fmt: skip
     cluster = Cluster(run_dir)
     yield cluster
