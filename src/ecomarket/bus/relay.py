@@ -42,10 +42,17 @@ def message_id(event: str, body: dict[str, Any]) -> str:
 class CatalogueRelay:
     """Drains the catalogue outbox of this instance's share into ``ecomarket.catalogue``."""
 
-    def __init__(self, client: redis.Redis, publisher: Publisher, instance: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        publisher: Publisher,
+        instance: str,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
+    ) -> None:
         self.redis = client
         self.publisher = publisher
         self.instance = instance
+        self.claim_idle_ms = claim_idle_ms
         self.relayed = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -69,9 +76,10 @@ class CatalogueRelay:
         await self._drain_own_pending()
         last_claim = 0.0
         loop = asyncio.get_running_loop()
+        every = min(CLAIM_EVERY_SECONDS, self.claim_idle_ms / 1000)
         while True:
             try:
-                if loop.time() - last_claim > CLAIM_EVERY_SECONDS:
+                if loop.time() - last_claim > every:
                     last_claim = loop.time()
                     await self._claim_abandoned()
                 await self._relay(await self._read(">", block=True))
@@ -112,7 +120,7 @@ class CatalogueRelay:
             names.CATALOGUE_OUTBOX,
             names.CATALOGUE_RELAY_GROUP,
             self.instance,
-            min_idle_time=CLAIM_IDLE_MS,
+            min_idle_time=self.claim_idle_ms,
             start_id="0",
             count=BATCH,
         )
