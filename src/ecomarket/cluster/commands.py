@@ -14,7 +14,7 @@ from rich.table import Table
 from ecomarket.cluster import control
 from ecomarket.cluster.launcher import ClusterError, UpOptions, addresses, up
 from ecomarket.cluster.layout import RunDir
-from ecomarket.cluster.logs import follow, last_lines
+from ecomarket.cluster.logs import follow, last_lines, log_sizes
 
 logger = logging.getLogger(__name__)
 console = Console(highlight=False)
@@ -37,6 +37,8 @@ def fail(error: Exception) -> None:
 def run_up(options: UpOptions, detach: bool) -> None:
     """Start the cluster; in the foreground, show its logs until Ctrl-C, then stop it."""
     _setup_logging()
+    # Lines a previous run left in the logs are not shown; everything this run writes is.
+    since = log_sizes(RunDir(options.run_dir)) if RunDir(options.run_dir).logs.exists() else {}
     try:
         state, tokens = up(options)
     except (ClusterError, TimeoutError, ValueError, RuntimeError) as error:
@@ -58,7 +60,7 @@ def run_up(options: UpOptions, detach: bool) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     console.print("showing every process's log; Ctrl-C stops the cluster")
-    follow(run, lambda line: print(line, flush=True), lambda: not stopping)
+    follow(run, lambda line: print(line, flush=True), lambda: not stopping, since=since)
     console.print("stopping the cluster ...")
     control.down(options.run_dir)
     console.print("stopped")

@@ -19,6 +19,11 @@ def program_logs(run: RunDir) -> dict[str, Path]:
     }
 
 
+def log_sizes(run: RunDir) -> dict[Path, int]:
+    """The size of every program's log now, to follow them from here on."""
+    return {path: path.stat().st_size for path in program_logs(run).values()}
+
+
 def tail(path: Path, lines: int) -> list[str]:
     """The last ``lines`` lines of a file."""
     if not path.exists():
@@ -36,9 +41,11 @@ def last_lines(run: RunDir, name: str | None, lines: int) -> Iterator[str]:
     """The last lines of one program's log, or of each, prefixed with its name."""
     logs = program_logs(run)
     if name is not None:
-        if name not in logs:
-            raise KeyError(f"no log for {name!r}; known: {', '.join(logs) or 'none'}")
-        yield from tail(logs[name], lines)
+        # Any log of the folder by its name: a program's, or nginx-access, or supervisord.
+        if not run.log_of(name).exists():
+            known = ", ".join([*logs, *sorted(NOT_PROGRAMS)])
+            raise KeyError(f"no log for {name!r}; known: {known}")
+        yield from tail(run.log_of(name), lines)
         return
     width = max((len(n) for n in logs), default=0)
     for program, path in logs.items():
@@ -51,17 +58,23 @@ def follow(
     write: Callable[[str], None],
     keep_going: Callable[[], bool],
     only: str | None = None,
+    since: dict[Path, int] | None = None,
     interval: float = 0.2,
 ) -> None:
     """Write every new line of the programs' logs, prefixed with the name, until told to stop.
 
-    New programs (``scale``) are picked up as their log files appear.
+    Lines are new from the sizes in ``since`` (default: the sizes now); new programs
+    (``scale``) are picked up as their log files appear.
     """
-    offsets: dict[Path, int] = {path: path.stat().st_size for path in program_logs(run).values()}
+
+    def watched() -> dict[str, Path]:
+        return {only: run.log_of(only)} if only is not None else program_logs(run)
+
+    offsets = dict(since) if since is not None else log_sizes(run)
     partial: dict[Path, bytes] = {}
     while keep_going():
-        for name, path in program_logs(run).items():
-            if only is not None and name != only:
+        for name, path in watched().items():
+            if not path.exists():
                 continue
             offset = offsets.setdefault(path, 0)
             size = path.stat().st_size

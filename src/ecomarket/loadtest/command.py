@@ -32,9 +32,19 @@ def run_loadtest(
     tokens = read_tokens(RunDir(run_dir))
     drill = None
     if kill is not None:
-        from ecomarket.cluster.control import kill as kill_process
+        from ecomarket.cluster import control
+        from ecomarket.cluster.launcher import ClusterError
 
-        drill = functools.partial(kill_process, run_dir, kill)
+        # Refuse a drill that cannot happen before the load starts, not halfway through.
+        try:
+            _, state, _ = control.connect(run_dir)
+        except ClusterError as error:
+            console.print(f"[red]error:[/red] --kill: {error}")
+            sys.exit(2)
+        if kill not in state.programs:
+            console.print(f"[red]error:[/red] --kill: no process {kill!r} in {run_dir}")
+            sys.exit(2)
+        drill = functools.partial(control.kill, run_dir, kill)
     plan = LoadPlan(
         url=url.rstrip("/"),
         duration=duration,
