@@ -51,7 +51,7 @@ async def test_bad_messages_are_dead_lettered_and_never_block(
     http: httpx.AsyncClient,
     admin_headers: dict[str, str],
 ) -> None:
-    """Malformed, unknown product and crashing sales die with a reason; good ones behind pass."""
+    """Malformed, unknown version or product, crashing: each dies with its reason; others pass."""
     _connection, publisher = bus
     await stock_product(redis_client)
     # A product whose stock key holds the wrong type: the apply script crashes on it.
@@ -67,6 +67,13 @@ async def test_bad_messages_are_dead_lettered_and_never_block(
     exchange = publisher.exchanges[names.SALES_EXCHANGE]
     await exchange.publish(raw_message(b'{"sale_id": ', "not-json"), "")
     await exchange.publish(raw_message(b'{"sale_id": "x"}', "bad-schema"), "")
+    future = new_sale()
+    await publisher.publish(
+        names.SALES_EXCHANGE,
+        future.model_dump_json().encode(),
+        message_id="from-the-future",
+        headers={"x-schema-version": 2},
+    )
     await publisher.publish_sale(unknown)
     await publisher.publish_sale(crashing)
     behind = [new_sale() for _ in range(50)]
@@ -78,13 +85,14 @@ async def test_bad_messages_are_dead_lettered_and_never_block(
     took = await wait_for(all_applied, 20, "sales behind the bad ones applied")
     assert took < 10
 
-    async def four_dead() -> bool:
-        return len(await dead_letters(http, central.url)) == 4
+    async def five_dead() -> bool:
+        return len(await dead_letters(http, central.url)) == 5
 
-    await wait_for(four_dead, 20, "four dead letters")
+    await wait_for(five_dead, 20, "five dead letters")
     letters = {item["message_id"]: item for item in await dead_letters(http, central.url)}
     assert letters["not-json"]["reason"] == "malformed_json"
     assert letters["bad-schema"]["reason"] == "wrong_schema"
+    assert letters["from-the-future"]["reason"] == "unknown_version"
     assert letters[str(unknown.sale_id)]["reason"] == "unknown_product"
     assert letters[str(crashing.sale_id)]["reason"] == "handler_error"
     assert all(item["queue"] == names.CENTRAL_SALES_QUEUE for item in letters.values())
