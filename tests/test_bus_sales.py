@@ -143,3 +143,4 @@ async def test_broadcast_applies_once_and_counts_duplicates(
         assert await queue_depth(connection, queue) == 0
     page = await http.get(running[0].url + "/dashboard/panel")
     assert "Event bus" in page.text and "duplicates suppressed" in page.text
+    assert "queue central.sales.central-1" in page.text and "outbox backlog" in page.text

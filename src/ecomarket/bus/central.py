@@ -148,7 +148,7 @@ class CentralBus:
         return depths
 
     async def panel(self, request: Request) -> dict[str, dict[str, Any]]:
-        """Dashboard table: queue depths, duplicates suppressed, dead letters."""
+        """Dashboard table: queue depths, outbox backlog, duplicates suppressed, dead letters."""
         stats = await self.store.stats()
         rows: dict[str, Any] = {
             f"queue {name}": depth for name, depth in (await self.queue_depths()).items()
@@ -157,6 +157,8 @@ class CentralBus:
         rows["dead letters"] = stats.dead_letters
         rows["broker connected"] = "yes" if await self.ready() else "no"
         rows["catalogue events relayed here"] = self.relay.relayed if self.relay else 0
+        # Relayed entries are deleted, so the stream's length is the backlog.
+        rows["catalogue outbox backlog"] = await self.store.redis.xlen(names.CATALOGUE_OUTBOX)
         return {"Event bus": rows}
 
 
