@@ -204,6 +204,9 @@ class BatchConsumer:
                 continue
             if verdict.kind != "ack":
                 if self.dead_letters is None:
+                    # The end of the road (the dead-letter queue itself): keep the message,
+                    # and pause so that one that cannot be recorded does not spin the worker.
+                    await asyncio.sleep(TRANSIENT_PAUSE)
                     await message.nack(requeue=True)
                     continue
                 await self.dead_letters.send(
