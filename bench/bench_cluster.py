@@ -2,7 +2,7 @@
 the same load test through the same generated nginx in front of two trivial FastAPI
 instances, with the same client, in the same run.
 
-    .venv/bin/python -m bench.bench_cluster [--duration 10] [--concurrency 32] [--rounds 2]
+    .venv/bin/python -m bench.bench_cluster [--duration 6] [--concurrency 32] [--rounds 3]
 
 Targets: reads at least 0.7 of the ceiling, writes at least 0.5. The figures are
 written to bench/results/cluster.json as well.
@@ -91,9 +91,9 @@ def compare(
 def main() -> None:
     """Run both sides for the read mix and the write mix, and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--duration", type=float, default=6.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as temporary:
