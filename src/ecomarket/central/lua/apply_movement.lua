@@ -5,7 +5,7 @@
 --       11 the branch's own movement ledger (what a branch replays when it starts).
 -- ARGV: 1 body (JSON object without sequence), 2 digest, 3 branch id,
 --       4 product id, 5 signed quantity.
-local repeat_of = seen_before(KEYS[1], ARGV[2], KEYS[4])
+local repeat_of = seen_before(KEYS[1], ARGV[2], KEYS[4], 'duplicates_suppressed')
 if repeat_of then
   return repeat_of
 end

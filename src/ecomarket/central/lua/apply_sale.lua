@@ -4,7 +4,7 @@
 --       followed by its stock key.
 -- ARGV: 1 body (JSON object without sequence), 2 digest, 3 branch id,
 --       4 revenue in cents, then for each line product id and quantity.
-local repeat_of = seen_before(KEYS[1], ARGV[2], KEYS[4])
+local repeat_of = seen_before(KEYS[1], ARGV[2], KEYS[4], 'duplicates_suppressed')
 if repeat_of then
   return repeat_of
 end

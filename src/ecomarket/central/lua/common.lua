@@ -3,7 +3,9 @@
 -- digest of the request that produced it, so that a repeat can be told apart
 -- from a different request reusing the same id.
 
-local function seen_before(record_key, digest, counters_key)
+-- Repeats are counted in `duplicate_field` of the counters, so that each kind of
+-- record (sales, customers, dead letters, ...) has its own figure.
+local function seen_before(record_key, digest, counters_key, duplicate_field)
   local stored = redis.call('HMGET', record_key, 'body', 'digest')
   if not stored[1] then
     return nil
@@ -11,7 +13,7 @@ local function seen_before(record_key, digest, counters_key)
   if stored[2] ~= digest then
     return {'conflict', stored[1]}
   end
-  redis.call('HINCRBY', counters_key, 'duplicates_suppressed', 1)
+  redis.call('HINCRBY', counters_key, duplicate_field, 1)
   return {'duplicate', stored[1]}
 end
 
