@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 PATHS = {SALE: "/api/v1/sales", "customer": "/api/v1/customers"}
 RETRYABLE = {401, 408, 429}
 QUICK_RETRIES = (0.05, 0.1, 0.2)  # pauses of mode 2 between attempts at one row
-CONCURRENCY = 16  # rows of one batch in flight at once
+CONCURRENCY = 32  # rows of one batch in flight at once
 
 
 class HttpDelivery:

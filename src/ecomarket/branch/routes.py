@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, EmailStr, Field
 
 from ecomarket.branch import catalogue, outbox, till
@@ -68,16 +68,14 @@ BranchDep = Annotated[Any, Depends(branch_of)]
 
 
 @router.post("/api/v1/sales", status_code=status.HTTP_201_CREATED)
-async def post_sale(sale: TillSale, branch: BranchDep) -> dict[str, Any]:
+async def post_sale(sale: TillSale, branch: BranchDep) -> Response:
     """Sell: price from the local catalogue, check stock, record and queue, in one transaction."""
     lines = [till.LineIn(line.product_id, line.quantity) for line in sale.lines]
     branch_id = branch.config.branch_id
     paid = to_cents(sale.paid)
-    receipt: dict[str, Any] = await branch.db.run(
-        lambda conn: till.record_sale(conn, branch_id, lines, paid)
-    )
+    receipt: str = await branch.db.run(lambda conn: till.record_sale(conn, branch_id, lines, paid))
     branch.dispatcher.nudge()
-    return receipt
+    return Response(receipt, status.HTTP_201_CREATED, media_type="application/json")
 
 
 @router.get("/api/v1/sales")

@@ -82,8 +82,12 @@ def queue_event(conn: sqlite3.Connection, kind: str, ref_id: str, body: dict[str
 
 def record_sale(
     conn: sqlite3.Connection, branch_id: str, lines: list[LineIn], paid_cents: int
-) -> dict[str, Any]:
-    """Price the lines, check and lower the stock, record the sale and queue it; the receipt."""
+) -> str:
+    """Price the lines, check and lower the stock, record the sale and queue it; the receipt.
+
+    The receipt comes back as JSON text, the very text stored, so that the till's
+    answer costs no second serialisation.
+    """
     wanted: dict[int, int] = {}
     for line in lines:
         wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
@@ -136,10 +140,11 @@ def record_sale(
         "paid": from_cents(paid_cents),
         "change": from_cents(paid_cents - total),
     }
+    receipt_json = _dumps(receipt)
     conn.execute(
         "INSERT INTO sale (sale_id, sold_at, total_cents, paid_cents, receipt) "
         "VALUES (?, ?, ?, ?, ?)",
-        (sale_id, sold_at, total, paid_cents, _dumps(receipt)),
+        (sale_id, sold_at, total, paid_cents, receipt_json),
     )
     # The central's POST /api/v1/sales body: what was sold, at which price, when.
     central_body = {
@@ -156,7 +161,7 @@ def record_sale(
         ],
     }
     queue_event(conn, SALE, sale_id, central_body)
-    return receipt
+    return receipt_json
 
 
 def register_customer(
