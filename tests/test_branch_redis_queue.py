@@ -98,6 +98,11 @@ async def test_items_of_a_dead_instance_are_taken_over(
             await client.rpush(dead, json.dumps({"kind": "sale", "body": sale}))
         # The same sale twice in the queue (a branch that resent it) still counts once.
         await client.rpush(dead, json.dumps({"kind": "sale", "body": sale}))
+        # What cannot be applied is set aside and never blocks the items behind it.
+        unknown = {**sale, "sale_id": str(uuid.uuid4()), "lines": [
+            {"product_id": 999, "quantity": 1, "unit_price": "1.00"}
+        ]}  # fmt: skip
+        await client.lpush(dead, "{not json", json.dumps({"kind": "sale", "body": unknown}))
 
         mine = names.SALES_QUEUE_PROCESSING + "central-1"
 
@@ -108,6 +113,11 @@ async def test_items_of_a_dead_instance_are_taken_over(
         await wait_until(taken_over, 30, "items of the dead instance drained")
         stats = await central_stats(http, central.url)
         assert stats["sales_by_branch"].get(BRANCH) == 5, stats
+        assert stats["duplicates_suppressed"] == 1
+        reasons = [
+            json.loads(e)["reason"] for e in await client.lrange(names.SALES_QUEUE_DEAD, 0, -1)
+        ]
+        assert sorted(r.split(":")[0] for r in reasons) == ["malformed", "unknown_product"]
         stock = (await http.get(f"{central.url}/api/v1/products/201")).json()["stock"]
         assert stock["branches"][BRANCH] == OPENING - 5
     finally:

@@ -7,8 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
@@ -23,37 +21,11 @@ from ecomarket.branch.dispatcher import MODE_SETTING, Dispatcher
 from ecomarket.branch.http_delivery import HttpDelivery
 from ecomarket.branch.modes import DEFAULT_MODE, parse_mode
 from ecomarket.branch.queue_delivery import RabbitDelivery, RedisDelivery
+from ecomarket.branch.state import Branch, BranchConfig
 from ecomarket.branch.sync import CatalogueSync
 from ecomarket.branch.till import TillError
-from ecomarket.config import Settings
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BranchConfig:
-    """What one branch needs to run: who it is, where the central is, where its file lives."""
-
-    branch_id: str
-    central_url: str
-    data_dir: Path
-    token: str
-    settings: Settings
-
-    @property
-    def db_path(self) -> Path:
-        """The branch's SQLite file."""
-        return self.data_dir / f"{self.branch_id}.sqlite3"
-
-
-@dataclass
-class Branch:
-    """The running parts of a branch, shared by its routes."""
-
-    config: BranchConfig
-    db: Database
-    dispatcher: Dispatcher
-    sync: CatalogueSync
 
 
 def _field_of(location: tuple[int | str, ...] | list[int | str]) -> str:

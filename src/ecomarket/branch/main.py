@@ -6,7 +6,8 @@ import logging
 import os
 from pathlib import Path
 
-from ecomarket.branch.app import BranchConfig, create_app
+from ecomarket.branch.app import create_app
+from ecomarket.branch.state import BranchConfig
 from ecomarket.config import Settings
 from ecomarket.serve import serve
 

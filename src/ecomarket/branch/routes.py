@@ -10,6 +10,7 @@ from pydantic import BaseModel, EmailStr, Field
 
 from ecomarket.branch import catalogue, outbox, till
 from ecomarket.branch.modes import DeliveryMode, parse_mode
+from ecomarket.branch.state import Branch
 from ecomarket.money import Money, to_cents
 from ecomarket.schemas import MAX_LINES, Name, ProductId, Quantity, StrictModel
 
@@ -59,12 +60,13 @@ class OutboxStatus(BaseModel):
     rejected_rows: list[dict[str, Any]]
 
 
-def branch_of(request: Request) -> Any:
-    """The running branch (``app.Branch``), built at start-up."""
-    return request.app.state.branch
+def branch_of(request: Request) -> Branch:
+    """The running branch, built at start-up."""
+    branch: Branch = request.app.state.branch
+    return branch
 
 
-BranchDep = Annotated[Any, Depends(branch_of)]
+BranchDep = Annotated[Branch, Depends(branch_of)]
 
 
 @router.post("/api/v1/sales", status_code=status.HTTP_201_CREATED)
@@ -107,7 +109,7 @@ async def post_customer(customer: TillCustomer, branch: BranchDep) -> dict[str, 
     return registered
 
 
-async def outbox_status(branch: Any) -> OutboxStatus:
+async def outbox_status(branch: Branch) -> OutboxStatus:
     """Counts by state, the mode, the breaker and the last delivery error."""
     found, aside = await branch.db.run(lambda conn: (outbox.counts(conn), outbox.rejected(conn)))
     dispatcher = branch.dispatcher

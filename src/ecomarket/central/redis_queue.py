@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from ecomarket import names
 from ecomarket.central.metrics import InstanceFigures
-from ecomarket.central.store import CentralStore, Outcome, Result
+from ecomarket.central.store import CentralStore, Outcome
 from ecomarket.schemas import CustomerIn, SaleIn
 
 logger = logging.getLogger(__name__)
@@ -100,31 +100,33 @@ class RedisQueueDrain:
         return len(items)
 
     async def _apply(self, item: str) -> None:
+        about = "an item"
         try:
             envelope = json.loads(item)
             kind, body = envelope["kind"], envelope["body"]
             if kind == "sale":
                 sale = SaleIn.model_validate(body)
+                about = f"sale {sale.sale_id} of {sale.branch_id}"
                 result = await self.store.apply_sale(sale)
                 self.figures.count(result.outcome)
-                self._log_sale(sale, result)
             elif kind == "customer":
-                result = await self.store.register_customer(CustomerIn.model_validate(body))
+                customer = CustomerIn.model_validate(body)
+                about = f"customer {customer.customer_id} of {customer.branch_id}"
+                result = await self.store.register_customer(customer)
             else:
                 raise ValueError(f"unknown kind {kind!r}")
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
-            await self._set_aside(item, f"malformed: {exc}")
+            await self._set_aside(item, about, f"malformed: {exc}")
             return
-        if result.outcome in (Outcome.UNKNOWN_PRODUCT, Outcome.CONFLICT):
-            await self._set_aside(item, f"{result.outcome.value}: {result.body[:200]}")
-
-    def _log_sale(self, sale: SaleIn, result: Result) -> None:
         if result.outcome is Outcome.DUPLICATE:
-            logger.warning("sale %s of %s from the Redis queue already applied, on %s",
-                           sale.sale_id, sale.branch_id, self.store.instance)  # fmt: skip
+            logger.warning("%s from the Redis queue already applied, on %s",
+                           about, self.store.instance)  # fmt: skip
+        elif result.outcome in (Outcome.UNKNOWN_PRODUCT, Outcome.CONFLICT):
+            await self._set_aside(item, about, f"{result.outcome.value}: {result.body[:200]}")
 
-    async def _set_aside(self, item: str, reason: str) -> None:
-        logger.warning("instance %s sets a queue item aside: %s", self.store.instance, reason)
+    async def _set_aside(self, item: str, about: str, reason: str) -> None:
+        logger.warning("%s set aside from the Redis queue on %s: %s",
+                       about, self.store.instance, reason)  # fmt: skip
         entry = json.dumps({"reason": reason, "item": item, "by": self.store.instance})
         await self.redis.rpush(names.SALES_QUEUE_DEAD, entry)
 
