@@ -21,6 +21,7 @@ from typing import Any
 
 from ecomarket.cluster import nginx
 from ecomarket.cluster.layout import RunDir, read_tokens
+from ecomarket.cluster.programs import pick_port
 from ecomarket.loadtest.runner import LoadPlan, run
 from ecomarket.servers import free_port, wait_for_port
 
@@ -102,7 +103,7 @@ def main() -> None:
         ecomarket = [sys.executable, "-m", "ecomarket"]
         subprocess.run(
             [*ecomarket, "up", "--detach", "--centrals", "2", "--branches", "0",
-             "--port", str(free_port()), "--run-dir", str(run_dir)],
+             "--port", str(pick_port()), "--run-dir", str(run_dir)],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         ceiling_url, ceiling = start_ceiling(folder)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ecomarket.cluster.layout import ClusterState, RunDir
+from ecomarket.cluster.programs import pick_port
 from ecomarket.servers import Program, free_port
 from tests.processes import Running, start_program
 
@@ -75,7 +76,7 @@ def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
     """
     run_dir = tmp_path_factory.mktemp("cluster")
     ecomarket(
-        "up", "--detach", "--centrals", "2", "--branches", "0", "--port", str(free_port()),
+        "up", "--detach", "--centrals", "2", "--branches", "0", "--port", str(pick_port()),
         "--run-dir", str(run_dir),
     )  # fmt: skip
     cluster = Cluster(run_dir)

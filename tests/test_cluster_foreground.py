@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from ecomarket.cluster.layout import RunDir
+from ecomarket.cluster.programs import pick_port
 from ecomarket.cluster.supervisor import Supervisor
-from ecomarket.servers import free_port
 from tests.processes import Running
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def test_foreground_shows_prefixed_logs_and_ctrl_c_stops_everything(
     tmp_path: Path, redis_server: Running, amqp_url: str
 ) -> None:
     run_dir = tmp_path / "run"
-    port = free_port()
+    port = pick_port()
     output = tmp_path / "up.out"
     command = [
         sys.executable, "-m", "ecomarket", "up", "--centrals", "1", "--branches", "0",

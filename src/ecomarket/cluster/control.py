@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +11,7 @@ from ecomarket.cluster import nginx, programs
 from ecomarket.cluster.health import is_healthy, wait_healthy
 from ecomarket.cluster.launcher import ClusterError
 from ecomarket.cluster.layout import ClusterState, ProgramInfo, RunDir, ensure_tokens
-from ecomarket.cluster.supervisor import Supervisor
-from ecomarket.servers import free_port
+from ecomarket.cluster.supervisor import Supervisor, alive
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +98,11 @@ def scale(run_dir: Path, count: int) -> list[str]:
     run, state, supervisor = connect(run_dir)
     current = state.names_of("central")
     tokens = ensure_tokens(run, state.names_of("branch") or ["branch-1"])
+    programs.reserve([state.port, *(info.port for info in state.programs.values())])
 
     # Adding: the new instance must serve before nginx sends it anything.
     for n in range(len(current) + 1, count + 1):
-        name, port = f"central-{n}", free_port()
+        name, port = f"central-{n}", programs.pick_port()
         supervisor.add(programs.central(name, port, state, tokens))
         state.programs[name] = ProgramInfo("central", port)
         supervisor.start(name)
@@ -140,7 +139,7 @@ def _reload_nginx(
     old_workers = _children(master)
     supervisor.signal("nginx", "HUP")
     deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in old_workers):
+    while any(alive(pid) for pid in old_workers):
         if time.monotonic() > deadline:
             logger.warning("old nginx workers still finish requests after 30 s")
             break
@@ -162,16 +161,6 @@ def _children(parent: int) -> list[int]:
         if int(fields[1]) == parent:
             found.append(int(entry.name))
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def down(run_dir: Path) -> bool:

@@ -15,7 +15,7 @@ from ecomarket.cluster.health import wait_healthy
 from ecomarket.cluster.layout import ClusterState, ProgramInfo, RunDir, Tokens, ensure_tokens
 from ecomarket.cluster.supervisor import ProgramSpec, Supervisor, write_main_conf, write_program
 from ecomarket.seed import seed
-from ecomarket.servers import free_port, port_open
+from ecomarket.servers import port_open
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _port_for(previous: ClusterState | None, name: str) -> int:
     # Reusing the port of the last run keeps RabbitMQ's node name, hence its data.
     if previous and name in previous.programs and not port_open(previous.programs[name].port):
         return previous.programs[name].port
-    return free_port()
+    return programs.pick_port()
 
 
 def plan(run: RunDir, options: UpOptions, previous: ClusterState | None) -> list[ProgramSpec]:
@@ -57,6 +57,7 @@ def plan(run: RunDir, options: UpOptions, previous: ClusterState | None) -> list
         amqp_url=options.amqp_url or "",
     )
     specs: list[ProgramSpec] = []
+    programs.reserve([options.port])
 
     if not options.redis_url:
         port = _port_for(previous, "redis")
@@ -72,7 +73,7 @@ def plan(run: RunDir, options: UpOptions, previous: ClusterState | None) -> list
         state.amqp_url = f"amqp://guest:guest@127.0.0.1:{port}/"
 
     for n in range(1, options.centrals + 1):
-        name, port = f"central-{n}", free_port()
+        name, port = f"central-{n}", programs.pick_port()
         specs.append(programs.central(name, port, state, tokens))
         state.programs[name] = ProgramInfo("central", port)
     specs.append(nginx.program(run.nginx))
@@ -81,7 +82,7 @@ def plan(run: RunDir, options: UpOptions, previous: ClusterState | None) -> list
         logger.warning("`ecomarket branch` is not available in this install: no branch started")
         branch_ids = []
     for name in branch_ids:
-        port = free_port()
+        port = programs.pick_port()
         specs.append(programs.branch(run, name, port, state, tokens))
         state.programs[name] = ProgramInfo("branch", port)
 
@@ -111,13 +112,13 @@ def up(options: UpOptions) -> tuple[ClusterState, Tokens]:
     if port_open(options.port):
         raise ClusterError(f"port {options.port} is taken; choose another with --port")
     previous = run.load() if run.exists() else None
-    specs = plan(run, options, previous)
+    plan(run, options, previous)
     state = run.load()
     tokens = ensure_tokens(run, state.names_of("branch") or ["branch-1"])
 
     supervisor.launch()
     try:
-        _start_in_order(supervisor, state, specs, tokens)
+        _start_in_order(supervisor, state, tokens)
     except BaseException:
         logger.error("start failed; stopping what was started (logs stay in %s)", run.logs)
         supervisor.shutdown()
@@ -125,9 +126,7 @@ def up(options: UpOptions) -> tuple[ClusterState, Tokens]:
     return state, tokens
 
 
-def _start_in_order(
-    supervisor: Supervisor, state: ClusterState, specs: list[ProgramSpec], tokens: Tokens
-) -> None:
+def _start_in_order(supervisor: Supervisor, state: ClusterState, tokens: Tokens) -> None:
     # Servers first, then the catalogue, then centrals, nginx, and branches last,
     # so that nothing starts before what it talks to answers.
     timeouts = {"redis": 30.0, "epmd": 15.0, "rabbitmq": 120.0}

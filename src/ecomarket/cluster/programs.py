@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from ecomarket.cluster.layout import ClusterState, RunDir, Tokens
 from ecomarket.cluster.supervisor import ProgramSpec
 from ecomarket.servers import Program, rabbitmq_program, redis_program
 
 ECOMARKET = [sys.executable, "-m", "ecomarket"]
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()  # ports planned but maybe not bound yet: never twice
+
+
+def reserve(ports: list[int]) -> None:
+    """Ports already planned for some program (maybe not bound right now): never pick them."""
+    _handed_out.update(ports)
+
+
+def pick_port(attempts: int = 200) -> int:
+    """A free port below the kernel's ephemeral range, for a program started later.
+
+    A port the kernel hands out for bind(0) (servers.free_port) is also what it
+    hands to outgoing connections and to anyone else asking, so between planning
+    and starting a program it may be taken; ports below the range are not.
+    """
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(attempts):
+        port = random.randint(max(1024, low - 12000), low - 1)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def _from_server(program: Program, priority: int, stop_wait: int = 20) -> ProgramSpec:

@@ -186,7 +186,7 @@ class Supervisor:
         except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
             logger.warning("supervisord of %s did not answer the shutdown", self.run.root)
         deadline = time.monotonic() + timeout
-        while pid is not None and _alive(pid):
+        while pid is not None and alive(pid):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"supervisord (pid {pid}) still runs after {timeout:.0f} s")
             time.sleep(0.2)
@@ -199,7 +199,8 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
