@@ -1,6 +1,7 @@
 """One branch: till sales per second, and the outbox drain rate of each delivery mode.
 
     .venv/bin/python -m bench.bench_branch [--seconds 8] [--connections 16] [--rows 2000]
+                                             [--till-only]
 
 Starts a private redis-server, RabbitMQ node and central instance, and one
 branch. Then:
@@ -125,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--till-only", action="store_true", help="skip the drain rates")
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="eco-bench-branch-"))
     python = sys.executable
@@ -171,7 +173,7 @@ def main() -> None:
             httpx.put(f"{branch_url}/api/v1/delivery-mode", json={"mode": 1})
             ceiling, sales = asyncio.run(_till(branch_port, options))
             drains: dict[str, float] = {}
-            for mode in DeliveryMode:
+            for mode in [] if options.till_only else list(DeliveryMode):
                 drains[mode.value] = _drain(
                     mode, branch_url, central_cmd, central_env, central_port, folder, options.rows
                 )
