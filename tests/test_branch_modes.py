@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aio_pika
 import httpx
 
+from ecomarket import names
 from tests.branch_fixtures import (
     PRODUCTS,
     Central,
@@ -83,6 +85,11 @@ async def test_mode_switched_mid_stream_loses_nothing(
     finally:
         branch.stop()
         central.stop()
+        # The broker outlives this test: leave no queue collecting later tests' events.
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(names.BRANCH_CATALOGUE_QUEUE + BRANCH)
 
 
 async def test_till_answers(

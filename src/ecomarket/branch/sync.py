@@ -46,20 +46,27 @@ class CatalogueSync:
 
     async def run(self) -> None:
         """Load until it succeeds once, then follow the catalogue exchange for good."""
+        await self._load_until_done()
+        while True:
+            try:
+                created = await self.follow()
+                break
+            except Exception as exc:  # the broker went away while the queue was being set up
+                logger.warning("branch %s: catalogue queue not set up (%r); trying again",
+                               self.branch_id, exc)  # fmt: skip
+                await asyncio.sleep(RELOAD_SECONDS)
+        if created:
+            # Changes made between the first load and the queue's creation reached no
+            # queue of ours; a second load picks them up (movements apply once by id).
+            await self._load_until_done()
+
+    async def _load_until_done(self) -> None:
         while True:
             try:
                 await self.load()
-                break
+                return
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 logger.warning("branch %s: central not readable (%r); selling from the last copy",
-                               self.branch_id, exc)  # fmt: skip
-                await asyncio.sleep(RELOAD_SECONDS)
-        while True:
-            try:
-                await self.follow()
-                return
-            except Exception as exc:  # the broker went away while the queue was being set up
-                logger.warning("branch %s: catalogue queue not set up (%r); trying again",
                                self.branch_id, exc)  # fmt: skip
                 await asyncio.sleep(RELOAD_SECONDS)
 
@@ -99,21 +106,29 @@ class CatalogueSync:
         logger.info("branch %s loaded %s products and %s new stock movements from the central",
                     self.branch_id, len(products), new)  # fmt: skip
 
-    async def follow(self) -> None:
-        """Consume ``branch.catalogue.<id>`` with manual acks, for the life of the branch."""
+    async def follow(self) -> bool:
+        """Consume ``branch.catalogue.<id>`` with manual acks; True when the queue is new."""
         await self.broker.connected.wait()
         assert self.broker.connection is not None
         channel = await self.broker.connection.channel()
         await channel.set_qos(prefetch_count=100)
-        exchange = await channel.declare_exchange(
+        await channel.declare_exchange(
             names.CATALOGUE_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
         )
-        queue = await channel.declare_queue(
-            names.BRANCH_CATALOGUE_QUEUE + self.branch_id, durable=True
-        )
-        await queue.bind(exchange)
+        name = names.BRANCH_CATALOGUE_QUEUE + self.branch_id
+        try:
+            await channel.declare_queue(name, passive=True)
+            created = False
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            # A passive declare of a missing queue closes the channel (404): open another.
+            channel = await self.broker.connection.channel()
+            await channel.set_qos(prefetch_count=100)
+            created = True
+        queue = await channel.declare_queue(name, durable=True)
+        await queue.bind(names.CATALOGUE_EXCHANGE)
         await queue.consume(self._on_message)
         logger.info("branch %s follows %s", self.branch_id, names.CATALOGUE_EXCHANGE)
+        return created
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
