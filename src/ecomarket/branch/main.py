@@ -21,7 +21,7 @@ def run(branch_id: str, port: int, host: str, central_url: str, data_dir: Path) 
     token = os.environ.get(TOKEN_VARIABLE, "")
     if not token:
         # The till still sells; HTTP delivery will be refused (401) until the token is set.
-        logging.getLogger(__name__).warning(
+        logger.warning(
             "%s is not set: the central will refuse this branch's HTTP deliveries", TOKEN_VARIABLE
         )
     config = BranchConfig(
