@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import ssl
 import sys
 import time
 from dataclasses import dataclass
@@ -34,12 +35,26 @@ class Sample:
     retried: bool
 
 
-def make_client(url: str, concurrency: int, headers: dict[str, str]) -> httpx.AsyncClient:
-    """An async client reusing up to ``concurrency`` keep-alive connections."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(
-        base_url=url, limits=limits, timeout=httpx.Timeout(20.0), headers=headers
-    )
+def make_clients(url: str, count: int, headers: dict[str, str]) -> list[httpx.AsyncClient]:
+    """``count`` clients of one keep-alive connection each, one per simulated user.
+
+    One shared pool of many connections would cost far more: httpcore checks
+    every pooled connection (a poll() each) on every request, which made the
+    client, not the servers, the bottleneck of the load test.
+    """
+    # Certificates are loaded once: every client would otherwise read them again.
+    tls = ssl.create_default_context()
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    return [
+        httpx.AsyncClient(
+            base_url=url,
+            limits=limits,
+            timeout=httpx.Timeout(20.0),
+            headers=headers,
+            verify=tls,
+        )
+        for _ in range(count)
+    ]
 
 
 def _expected(request: Request, status: int) -> bool:
@@ -59,9 +74,7 @@ async def send(client: httpx.AsyncClient, request: Request) -> Sample:
     retried = False
     for attempt in (1, 2):
         try:
-            response = await client.request(
-                request.method, request.path, json=request.body, headers=request.headers
-            )
+            response = await client.request(request.method, request.path, json=request.body)
         except STALE_CONNECTION:
             if attempt == 1:
                 retried = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -10,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ecomarket.loadtest.client import make_client, send
+from ecomarket.loadtest.client import make_clients, send
 from ecomarket.loadtest.report import Tally, build_report
 from ecomarket.loadtest.verify import catalogue, verify
 from ecomarket.loadtest.workload import Workload
@@ -52,15 +54,19 @@ def _auth(plan: LoadPlan) -> tuple[dict[str, str], list[str], bool]:
 async def run(plan: LoadPlan, progress_console: Console | None = None) -> dict[str, Any]:
     """Run the load and the checks; returns the report object."""
     headers, branches, movements = _auth(plan)
-    async with make_client(plan.url, plan.concurrency, headers) as client:
-        products, before = await catalogue(client)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(client)
+            for client in make_clients(plan.url, plan.concurrency, headers)
+        ]
+        products, before = await catalogue(clients[0])
         workload = Workload(plan.mix, products, branches, movements=movements)
         tally = Tally()
         killed: dict[str, Any] | None = None
         started = time.monotonic()
         deadline = started + plan.duration
 
-        async def worker() -> None:
+        async def worker(client: httpx.AsyncClient) -> None:
             while time.monotonic() < deadline:
                 tally.add(await send(client, workload.next()))
 
@@ -73,12 +79,12 @@ async def run(plan: LoadPlan, progress_console: Console | None = None) -> dict[s
             killed = {"name": plan.kill_name, "at_s": round(time.monotonic() - started, 2)}
             logger.info("killed %s at %.1f s", plan.kill_name, time.monotonic() - started)
 
-        tasks = [asyncio.create_task(worker()) for _ in range(plan.concurrency)]
+        tasks = [asyncio.create_task(worker(client)) for client in clients]
         tasks.append(asyncio.create_task(drill()))
         await _show_progress(plan, tally, started, tasks, progress_console)
         elapsed = time.monotonic() - started
 
-        verification = await verify(client, workload.writes, before) if plan.verify else {}
+        verification = await verify(clients, workload.writes, before) if plan.verify else {}
 
     acknowledged = Counter(w.kind for w in workload.writes if w.acknowledged)
     return build_report(
