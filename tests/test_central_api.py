@@ -37,12 +37,14 @@ async def test_product_created_updated_read_and_deleted(
         "id": 101,
         "name": "Bamboo toothbrush",
         "price": "3.50",
+        "version": 1,
         "stock": {"total": 0, "branches": {}},
         "below_zero": False,
     }
     updated = await put(http, url, admin_headers, 101, name="Bamboo toothbrush", price="3.75")
     assert updated.status_code == 200
     assert updated.json()["price"] == "3.75"
+    assert updated.json()["version"] == 2
 
     for pid, qty, branch in ((101, 25, "branch-1"), (101, 15, "branch-2")):
         moved = await http.post(

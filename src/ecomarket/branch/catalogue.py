@@ -16,16 +16,6 @@ from ecomarket.money import from_cents
 LOW_STOCK = 5  # at or below this the dashboard flags a product
 
 
-def load_product(conn: sqlite3.Connection, product_id: int, name: str, price_cents: int) -> None:
-    """Take a product from the central's catalogue listing (which carries no version)."""
-    conn.execute(
-        "INSERT INTO product (product_id, name, price_cents) VALUES (?, ?, ?) "
-        "ON CONFLICT (product_id) DO UPDATE SET name = excluded.name, "
-        "price_cents = excluded.price_cents, deleted = 0",
-        (product_id, name, price_cents),
-    )
-
-
 def drop_missing(conn: sqlite3.Connection, present: set[int]) -> int:
     """Mark deleted the products a complete catalogue listing no longer has; how many."""
     known = [row[0] for row in conn.execute("SELECT product_id FROM product WHERE deleted = 0")]

@@ -91,7 +91,9 @@ class CatalogueSync:
         def apply(conn: Any) -> int:
             for product in products:
                 cents = to_cents(Decimal(product["price"]))
-                catalogue.load_product(conn, int(product["id"]), product["name"], cents)
+                catalogue.product_changed(
+                    conn, int(product["version"]), int(product["id"]), product["name"], cents
+                )
             catalogue.drop_missing(conn, {int(p["id"]) for p in products})
             return sum(
                 catalogue.apply_movement(

@@ -8,7 +8,7 @@ local function money(cents)
 end
 
 local function product_json(id)
-  local fields = redis.call('HMGET', ARGV[1] .. id, 'name', 'price')
+  local fields = redis.call('HMGET', ARGV[1] .. id, 'name', 'price', 'version')
   if not fields[1] then
     return nil
   end
@@ -20,7 +20,7 @@ local function product_json(id)
   local total = redis.call('HGET', KEYS[2], id) or '0'
   local below = redis.call('SISMEMBER', KEYS[3], id) == 1 and 'true' or 'false'
   return '{"id":' .. id .. ',"name":' .. cjson.encode(fields[1]) .. ',"price":"'
-    .. money(fields[2]) .. '","stock":{"total":' .. total .. ',"branches":{'
+    .. money(fields[2]) .. '","version":' .. (fields[3] or '0') .. ',"stock":{"total":' .. total .. ',"branches":{'
     .. table.concat(parts, ',') .. '}},"below_zero":' .. below .. '}'
 end
 
