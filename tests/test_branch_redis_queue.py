@@ -87,6 +87,8 @@ async def test_items_of_a_dead_instance_are_taken_over(
         await stock_central(http, central.url, BRANCH)
         dead = names.SALES_QUEUE_PROCESSING + "central-9"
         await client.zadd(names.INSTANCE_HEARTBEAT, {"central-9": time.time() - 600})
+        # What a real instance does before it claims anything.
+        await client.sadd(names.SALES_QUEUE_PROCESSORS, "central-9")
         sale_ids = [str(uuid.uuid4()) for _ in range(5)]
         for sale_id in sale_ids:
             sale = {

@@ -51,6 +51,7 @@ INSTANCE_HEARTBEAT = PREFIX + "instances"  # sorted set: instance -> last heartb
 
 SALES_QUEUE_LIST = PREFIX + "queue:sales"  # delivery mode 4: the Redis list branches push to
 SALES_QUEUE_PROCESSING = PREFIX + "queue:sales:processing:"  # per-instance list being worked
+SALES_QUEUE_PROCESSORS = PREFIX + "queue:sales:processors"  # set: instances with such a list
 
 COUNTER_SALES = "sales"
 COUNTER_REVENUE = "revenue_cents"

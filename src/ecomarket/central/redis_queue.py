@@ -83,6 +83,8 @@ class RedisQueueDrain:
         # Leftovers first: from a round cut short by Redis, or from before a restart.
         items = await self.redis.lrange(self.processing, 0, BATCH - 1)
         if not items:
+            # Known before it holds anything, so that a sweep finds this list if we die.
+            await self.redis.sadd(names.SALES_QUEUE_PROCESSORS, self.store.instance)
             first = await self.redis.blmove(
                 names.SALES_QUEUE_LIST, self.processing, BLOCK_SECONDS, "LEFT", "RIGHT"
             )
@@ -134,14 +136,16 @@ class RedisQueueDrain:
         """Move the items of instances with a stale heartbeat back to the shared list."""
         moved = 0
         now = time.time()
-        async for raw_key in self.redis.scan_iter(match=names.SALES_QUEUE_PROCESSING + "*"):
-            key = _text(raw_key)
-            instance = key.removeprefix(names.SALES_QUEUE_PROCESSING)
+        # The set of processors, not a SCAN of the keyspace: a sweep costs the number of
+        # instances, not the number of sales in Redis.
+        for raw in await self.redis.smembers(names.SALES_QUEUE_PROCESSORS):
+            instance = _text(raw)
             if instance == self.store.instance:
                 continue
             beat = await self.redis.zscore(names.INSTANCE_HEARTBEAT, instance)
             if beat is not None and now - beat < STALE_SECONDS:
                 continue
+            key = names.SALES_QUEUE_PROCESSING + instance
             # LMOVE is atomic per item, so two instances sweeping at once never double an item.
             while await self.redis.lmove(key, names.SALES_QUEUE_LIST, "RIGHT", "LEFT") is not None:
                 moved += 1
