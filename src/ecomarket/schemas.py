@@ -6,9 +6,10 @@ names the field, never a silently ignored value.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -19,11 +20,12 @@ from pydantic import (
     EmailStr,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
 from ecomarket.config import BRANCH_ID_PATTERN
-from ecomarket.money import Money
+from ecomarket.money import MAX_CENTS, Money
 
 MAX_QUANTITY = 100_000  # more of one product in one line is a typo at any till
 MAX_LINES = 200
@@ -31,7 +33,17 @@ MAX_LINES = 200
 ProductId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
 BranchId = Annotated[str, Field(pattern=BRANCH_ID_PATTERN)]
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)]
-SignedQuantity = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, strict=True)]
+# Zero is refused by MovementIn's validator; the schema says so too, so that clients
+# generated from /openapi.json never send it.
+SignedQuantity = Annotated[
+    int,
+    Field(
+        ge=-MAX_QUANTITY,
+        le=MAX_QUANTITY,
+        strict=True,
+        json_schema_extra={"not": {"const": 0}},
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 T = TypeVar("T")
@@ -46,6 +58,35 @@ def _iso_text(value: object) -> object:
 
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 
+_MAX_WHOLE_DIGITS = len(str(MAX_CENTS // 100 - 1))
+_AMOUNT_TEXT = re.compile(rf"[0-9]{{1,{_MAX_WHOLE_DIGITS}}}(\.[0-9]{{1,2}})?")
+
+
+def _amount_text(value: object) -> object:
+    # A float on the wire has already lost exactness, and Decimal would also read
+    # "1e2", " 3.5" or "NaN": the contract is plain decimal text like "3.50".
+    if isinstance(value, bool | float):
+        raise ValueError('must be a decimal string like "3.50"')
+    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):
+        raise ValueError('must be a decimal string like "3.50"')
+    return value
+
+
+# What clients send for an amount; the schema declares exactly what is accepted.
+Price = Annotated[
+    Money,
+    BeforeValidator(_amount_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": f"^{_AMOUNT_TEXT.pattern}$"},
+                {"type": "integer", "minimum": 0, "maximum": MAX_CENTS // 100 - 1},
+            ],
+            "examples": ["3.50"],
+        }
+    ),
+]
+
 
 class StrictModel(BaseModel):
     """Base of every request body: unknown fields are refused."""
@@ -57,7 +98,7 @@ class ProductIn(StrictModel):
     """Body of ``PUT /api/v1/products/{id}``."""
 
     name: Name
-    price: Money
+    price: Price
 
 
 class StockView(BaseModel):
@@ -73,6 +114,7 @@ class ProductOut(BaseModel):
     id: int
     name: str
     price: str
+    version: int  # grows with every change; branches apply catalogue events in its order
     stock: StockView
     below_zero: bool = False
 
@@ -82,7 +124,7 @@ class SaleLine(StrictModel):
 
     product_id: ProductId
     quantity: Quantity
-    unit_price: Money
+    unit_price: Price
 
 
 class SaleIn(StrictModel):
@@ -123,8 +165,29 @@ _POSITIVE_REASONS = {MovementReason.RECEIVED, MovementReason.TRANSFER_IN, Moveme
 _NEGATIVE_REASONS = {MovementReason.SHRINKAGE, MovementReason.TRANSFER_OUT}
 
 
+def _sign_rule(reasons: set[MovementReason], bound: dict[str, int]) -> dict[str, Any]:
+    return {
+        "if": {
+            "properties": {"reason": {"enum": sorted(r.value for r in reasons)}},
+            "required": ["reason"],
+        },
+        "then": {"properties": {"quantity": bound}},
+    }
+
+
 class MovementIn(StrictModel):
     """A stock movement made at the central for one product at one branch."""
+
+    # The schema states the sign rule of ``_check_sign`` too.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                _sign_rule(_POSITIVE_REASONS, {"minimum": 1}),
+                _sign_rule(_NEGATIVE_REASONS, {"maximum": -1}),
+            ]
+        },
+    )
 
     movement_id: UUID
     branch_id: BranchId
@@ -146,6 +209,19 @@ class MovementIn(StrictModel):
         return quantity
 
 
+class MovementOut(BaseModel):
+    """A stock movement as recorded in the central's ledger."""
+
+    sequence: int
+    movement_id: str
+    branch_id: str
+    product_id: int
+    quantity: int
+    reason: MovementReason
+    applied_by: str
+    applied_at: str
+
+
 class CustomerIn(StrictModel):
     """A customer registered at a branch."""
 
@@ -153,6 +229,18 @@ class CustomerIn(StrictModel):
     email: EmailStr
     name: Name
     branch_id: BranchId
+
+
+class CustomerOut(BaseModel):
+    """A customer as recorded in the register."""
+
+    sequence: int
+    customer_id: str
+    email: str
+    name: str
+    branch_id: str
+    registered_by: str
+    registered_at: str
 
 
 class Page(BaseModel, Generic[T]):

@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import redis.asyncio as redis
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp
 
 from ecomarket import __version__
+from ecomarket.central.answers import Problem
 from ecomarket.central.asgi import BodyLimit, ServedBy
 from ecomarket.central.idempotency import Idempotency
 from ecomarket.central.metrics import InstanceFigures
@@ -28,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
 STATIC = Path(__file__).parent / "static"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class Service(Protocol):
@@ -48,16 +53,93 @@ def field_of(location: tuple[int | str, ...] | list[int | str]) -> str:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": field_of(error["loc"]),
-            "loc": list(error["loc"]),
-            "msg": error["msg"],
+    errors = [_problem(error) for error in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _problem(error: dict[str, Any]) -> dict[str, Any]:
+    location = list(error["loc"])
+    if error["type"] == "json_invalid":
+        # Its location is ("body", <character offset>): the field is the body itself.
+        where = f" at character {location[1]}" if len(location) > 1 else ""
+        reason = error.get("ctx", {}).get("error", "")
+        return {
+            "field": "body",
+            "loc": location,
+            "msg": f"{error['msg']}{where}: {reason}".rstrip(": "),
             "type": error["type"],
         }
-        for error in exc.errors()
-    ]
-    return JSONResponse({"detail": errors}, status_code=422)
+    return {
+        "field": field_of(location),
+        "loc": location,
+        "msg": error["msg"],
+        "type": error["type"],
+    }
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse | Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's "error parsing the body" (a body that is not UTF-8 text, say) names
+        # nothing; it is bad input like any other, so it gets the 422 that names the body.
+        error = {
+            "field": "body",
+            "loc": ["body"],
+            "msg": "body must be JSON text in UTF-8",
+            "type": "json_invalid",
+        }
+        return JSONResponse({"detail": [error]}, status_code=422)
+    if exc.status_code == 405:
+        # Starlette's Allow lists the methods of the first route on the path only,
+        # and the paths of this API each have several routes.
+        allowed = _methods_of(request)
+        return JSONResponse(
+            {"detail": f"method: {request.method} is not allowed here, only {', '.join(allowed)}"},
+            status_code=405,
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return await http_exception_handler(request, exc)
+
+
+def _methods_of(request: Request) -> list[str]:
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+_TOKEN_ERRORS = {
+    "401": "Authorization: missing or unknown token",
+    "403": "Authorization or branch_id: this token may not do this",
+}
+
+
+def _declare_token_errors(app: FastAPI) -> None:
+    """Declare the 401 and 403 of ``auth.authenticate`` on every operation that needs a token.
+
+    The check is a dependency, and FastAPI declares no answers for dependencies; doing it
+    here covers every router, including those that ``main.build`` adds later.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        spec.setdefault("components", {}).setdefault("schemas", {}).setdefault("Problem", problem)
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in spec["paths"].values():
+            for operation in operations.values():
+                if operation.get("security"):
+                    for code, description in _TOKEN_ERRORS.items():
+                        answer = {"description": description, "content": content}
+                        operation["responses"].setdefault(code, answer)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _heartbeat(store: CentralStore, figures: InstanceFigures, served_by: ServedBy) -> None:
@@ -107,8 +189,12 @@ def create_app(
         title="EcoMarket central",
         version=__version__,
         lifespan=lifespan,
-        exception_handlers={RequestValidationError: _validation_error},
+        exception_handlers={
+            RequestValidationError: _validation_error,
+            StarletteHTTPException: _http_error,
+        },
     )
+    _declare_token_errors(app)
     app.state.settings = settings
     app.state.store = store
     app.state.figures = figures

@@ -51,12 +51,12 @@ async def authenticate(
         )
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "no token is configured on this instance: set ECOMARKET_ADMIN_TOKEN",
+            "Authorization: no token is configured on this instance: set ECOMARKET_ADMIN_TOKEN",
         )
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token",
+            "Authorization: missing bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
     token = credentials.credentials
@@ -66,14 +66,16 @@ async def authenticate(
         if hmac.compare_digest(token, secret):
             return Caller(is_admin=False, branch_id=branch)
     raise HTTPException(
-        status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"}
+        status.HTTP_401_UNAUTHORIZED,
+        "Authorization: unknown token",
+        headers={"WWW-Authenticate": "Bearer"},
     )
 
 
 async def require_admin(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
     """Only the admin token passes."""
     if not caller.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the admin token")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Authorization: this needs the admin token")
     return caller
 
 

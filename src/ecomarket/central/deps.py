@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 
+from ecomarket.central.answers import Problem, ValidationProblem
 from ecomarket.central.store import PAGE_LIMIT_MAX, CentralStore, Outcome, Result
 
 
@@ -24,16 +25,37 @@ Cursor = Annotated[
 ]
 
 
+_ERRORS: dict[int, tuple[type[Any], str]] = {
+    404: (Problem, "the id named in detail is not known"),
+    409: (Problem, "the id named in detail was already used for different content"),
+    413: (ValidationProblem, "body: larger than the instance's limit"),
+    422: (ValidationProblem, "the fields named in detail are refused"),
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the error answers a route may give, from ``_ERRORS``."""
+    return {code: {"model": _ERRORS[code][0], "description": _ERRORS[code][1]} for code in codes}
+
+
+# Every write takes a JSON body under the size limit and validates it; the 401 and 403
+# of its token are declared by the app for every operation that needs one.
+WRITE_ERRORS = errors(413, 422)
+
+
 def json_response(body: str | bytes, status_code: int = 200) -> Response:
     """A response whose JSON is already built (by a Lua script, or stored)."""
     return Response(content=body, status_code=status_code, media_type="application/json")
 
 
-def result_response(result: Result, id_field: str) -> Response:
-    """The HTTP answer to an exactly-once step: 201 applied, 200 repeat, 404, 409."""
+def result_response(result: Result, id_field: str, product_field: str = "product_id") -> Response:
+    """The HTTP answer to an exactly-once step: 201 applied, 200 repeat, 404, 409.
+
+    ``product_field`` is where the request names the product, for a 404 to point at.
+    """
     if result.outcome is Outcome.UNKNOWN_PRODUCT:
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"product_id: no product {result.body} in the catalogue"
+            status.HTTP_404_NOT_FOUND, f"{product_field}: no product {result.body} in the catalogue"
         )
     if result.outcome is Outcome.CONFLICT:
         raise HTTPException(

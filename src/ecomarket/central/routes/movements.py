@@ -8,20 +8,37 @@ from fastapi import APIRouter, Query, Response, status
 
 from ecomarket import names
 from ecomarket.central.auth import Admin
-from ecomarket.central.deps import Cursor, Limit, Store, json_response, result_response
+from ecomarket.central.deps import (
+    WRITE_ERRORS,
+    Cursor,
+    Limit,
+    Store,
+    errors,
+    json_response,
+    result_response,
+)
 from ecomarket.config import BRANCH_ID_PATTERN
-from ecomarket.schemas import MovementIn
+from ecomarket.schemas import MovementIn, MovementOut, Page
 
 router = APIRouter(prefix="/api/v1/stock-movements", tags=["stock"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=MovementOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": MovementOut, "description": "already applied: the first answer"},
+        **WRITE_ERRORS,
+        **errors(404, 409),
+    },
+)
 async def post_movement(movement: MovementIn, store: Store, _: Admin) -> Response:
     """Apply a stock movement once: 201 when applied, 200 when seen before."""
     return result_response(await store.apply_movement(movement), "movement_id")
 
 
-@router.get("")
+@router.get("", response_model=Page[MovementOut], responses=errors(422))
 async def list_movements(
     store: Store,
     limit: Limit = 50,

@@ -7,20 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from ecomarket.central.auth import Admin
-from ecomarket.central.deps import Cursor, Limit, Store, json_response
+from ecomarket.central.deps import WRITE_ERRORS, Cursor, Limit, Store, errors, json_response
 from ecomarket.schemas import Page, ProductIn, ProductOut
 
 router = APIRouter(prefix="/api/v1/products", tags=["catalogue"])
 ProductPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="product id")]
 
 
-@router.get("", response_model=Page[ProductOut])
+@router.get("", response_model=Page[ProductOut], responses=errors(422))
 async def list_products(store: Store, limit: Limit = 50, cursor: Cursor = None) -> Response:
     """List products with stock per branch, by id."""
     return json_response(await store.products_page(int(cursor or 0), limit))
 
 
-@router.get("/{product_id}", response_model=ProductOut)
+@router.get("/{product_id}", response_model=ProductOut, responses=errors(404, 422))
 async def get_product(product_id: ProductPath, store: Store) -> Response:
     """Read one product with its stock per branch."""
     body = await store.product_json(product_id)
@@ -32,7 +32,11 @@ async def get_product(product_id: ProductPath, store: Store) -> Response:
 @router.put(
     "/{product_id}",
     response_model=ProductOut,
-    responses={201: {"model": ProductOut, "description": "created"}},
+    responses={
+        201: {"model": ProductOut, "description": "created"},
+        **WRITE_ERRORS,
+        **errors(409),
+    },
 )
 async def put_product(
     product_id: ProductPath, product: ProductIn, store: Store, _: Admin
@@ -45,7 +49,11 @@ async def put_product(
     return json_response(body, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-@router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{product_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(404, 422),
+)
 async def delete_product(product_id: ProductPath, store: Store, _: Admin) -> Response:
     """Remove a product from the catalogue."""
     if not await store.delete_product(product_id):
