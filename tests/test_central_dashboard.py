@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import statistics
 import time
 import uuid
 from collections import Counter
@@ -52,7 +51,11 @@ def _redis_calls(url: str) -> Counter[str]:
 
 
 def _dashboard_cost(central: Running, url: str) -> tuple[Counter[str], float]:
-    """(Redis commands, median seconds) of rendering the dashboard panel."""
+    """(Redis commands, fastest seconds) of rendering the dashboard panel.
+
+    The fastest of several renders is the page's own cost; slower ones measure the
+    other work of a shared machine.
+    """
     with httpx.Client(base_url=central.url) as client:
         client.get("/dashboard/panel")  # warm up templates and scripts
         samples = []
@@ -66,11 +69,11 @@ def _dashboard_cost(central: Running, url: str) -> tuple[Counter[str], float]:
         # commands; the smallest count of each command over a few renders is the page's.
         commands = reduce(operator.and_, samples)
         times = []
-        for _ in range(7):
+        for _ in range(9):
             started = time.perf_counter()
             assert client.get("/dashboard/panel").status_code == 200
             times.append(time.perf_counter() - started)
-    return commands, statistics.median(times)
+    return commands, min(times)
 
 
 async def test_dashboard_cost_does_not_grow_with_the_ledger(

@@ -147,17 +147,9 @@ def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
     return not_a_server_error(ctx, response, case)
 
 
-def declared_status(ctx: Any, response: Any, case: Any) -> bool | None:
-    """The status is one the schema declares (the broker's 503 is judged above)."""
-    method, path, _ = NO_BROKER
-    if (case.method, case.operation.path) == (method, path) and response.status_code == 503:
-        return None
-    return status_code_conformance(ctx, response, case)
-
-
 CHECKS = [
     no_server_error,
-    declared_status,
+    status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,

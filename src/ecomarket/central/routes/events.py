@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from ecomarket import names
+from ecomarket.central.answers import Problem
 from ecomarket.central.auth import Admin
 from ecomarket.central.deps import Cursor, Limit, Store, json_response
 
@@ -33,7 +34,14 @@ async def list_dead_letters(store: Store, limit: Limit = 50, cursor: Cursor = No
     return json_response(json.dumps(page))
 
 
-@router.post("/dead-letters/{dead_letter_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/dead-letters/{dead_letter_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        404: {"model": Problem, "description": "no such dead letter"},
+        503: {"model": Problem, "description": "the broker is not connected"},
+    },
+)
 async def replay_dead_letter(
     request: Request, store: Store, _admin: Admin, dead_letter_id: str = DeadLetterId
 ) -> dict[str, object]:
