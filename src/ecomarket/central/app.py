@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -31,6 +30,7 @@ from ecomarket.config import Settings
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
+STOP_SECONDS = 10.0
 STATIC = Path(__file__).parent / "static"
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -41,6 +41,22 @@ class Service(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+async def stop_within(what: str, step: Awaitable[Any], seconds: float = STOP_SECONDS) -> None:
+    """Wait for one shutdown step, but never for ever.
+
+    A task cancelled in the middle of a redis-py command can miss its cancellation
+    and wait for a reply that never comes (redis/redis-py#2028 and its family);
+    a stuck step must not keep the process alive, or supervisord could never
+    restart it.
+    """
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        logger.warning("%s did not stop within %.0f s; going on without it", what, seconds)
+    elif not task.cancelled() and task.exception() is not None:
+        logger.warning("%s failed while stopping: %r", what, task.exception())
 
 
 def field_of(location: tuple[int | str, ...] | list[int | str]) -> str:
@@ -178,11 +194,10 @@ def create_app(
             yield
         finally:
             beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            await stop_within("heartbeat", beat)
             for service in reversed(running):
-                await service.stop()
-            await client.aclose()
+                await stop_within(type(service).__name__, service.stop())
+            await stop_within("Redis client", client.aclose())
             logger.info("instance %s stopped", settings.instance)
 
     app = FastAPI(

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import ssl
-import sys
 import time
 from dataclasses import dataclass
 
 import httpx
 
 from ecomarket.loadtest.workload import Request
-
-# httpcore imports sniffio on every request and every lock it makes; when sniffio
-# is not installed, each failed import scans sys.path again, which cost a third
-# of the client's time. A None entry in sys.modules makes that import fail at once.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 # A server (nginx reloading, an instance stopping) may close a keep-alive
 # connection just as the client sends on it; the request never reached anyone,
