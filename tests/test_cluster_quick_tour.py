@@ -1,4 +1,4 @@
-"""The quick tour of docs/cluster.md, typed as written, on a machine with Redis and
+"""The quick tour of the README, typed as written, on a machine with Redis and
 RabbitMQ already on their standard ports: the cluster runs its own, and ``down``
 leaves no process behind."""
 
@@ -26,8 +26,8 @@ TOUR = re.compile(r"<!-- quick-tour:.*?-->\s*```sh\n(.*?)```", re.DOTALL)
 
 def tour_lines() -> list[str]:
     """The commands of the quick tour, as the reader types them."""
-    found = TOUR.search((ROOT / "docs" / "cluster.md").read_text())
-    assert found, "docs/cluster.md has no quick tour block"
+    found = TOUR.search((ROOT / "README.md").read_text())
+    assert found, "README.md has no quick tour block"
     return [line for line in found.group(1).splitlines() if line.strip()]
 
 
