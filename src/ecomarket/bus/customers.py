@@ -14,6 +14,7 @@ event and works at its own pace:
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
@@ -49,60 +50,65 @@ def welcome(customer: CustomerIn) -> str:
     return f"Welcome to EcoMarket, {customer.name}! Your card works in every one of our shops."
 
 
-class NotificationsHandler:
+class CustomerHandler(ABC):
+    """Reads each ``customer.registered`` message and takes one exactly-once step for it.
+
+    A message that cannot be read gets its dead-letter verdict; every other one is
+    acknowledged once its step is stored (a repeat is a stored duplicate).
+    """
+
+    def __init__(self, store: CentralStore) -> None:
+        self.store = store
+
+    async def __call__(self, batch: list[AbstractIncomingMessage]) -> list[Verdict]:
+        """One verdict per message, in order."""
+        verdicts: list[Verdict] = []
+        for message in batch:
+            customer = read_customer(message)
+            if isinstance(customer, Verdict):
+                verdicts.append(customer)
+                continue
+            await self.take(customer)
+            verdicts.append(ACK)
+        return verdicts
+
+    @abstractmethod
+    async def take(self, customer: CustomerIn) -> None:
+        """The group's own step for one customer."""
+
+
+class NotificationsHandler(CustomerHandler):
     """Records one welcome message per customer."""
 
-    def __init__(self, store: CentralStore) -> None:
-        self.store = store
-
-    async def __call__(self, batch: list[AbstractIncomingMessage]) -> list[Verdict]:
-        """One verdict per message, in order."""
-        verdicts: list[Verdict] = []
-        for message in batch:
-            customer = read_customer(message)
-            if isinstance(customer, Verdict):
-                verdicts.append(customer)
-                continue
-            payload = customer.model_dump(mode="json")
-            body = {**payload, "message": welcome(customer), "channel": "recorded"}
-            result = await self.store.record_once(
-                names.NOTIFICATION, names.NOTIFICATION_LEDGER, names.NOTIFICATION_SEQ,
-                str(customer.customer_id), body, digest(payload), names.COUNTER_NOTIFICATIONS,
-            )  # fmt: skip
-            logger.info(
-                "welcome message for customer %s of %s: %s on %s",
-                customer.customer_id, customer.branch_id, result.outcome, self.store.instance,
-            )  # fmt: skip
-            verdicts.append(ACK)
-        return verdicts
+    async def take(self, customer: CustomerIn) -> None:
+        """Record the welcome message, once per customer id."""
+        payload = customer.model_dump(mode="json")
+        body = {**payload, "message": welcome(customer), "channel": "recorded"}
+        result = await self.store.record_once(
+            names.NOTIFICATION, names.NOTIFICATION_LEDGER, names.NOTIFICATION_SEQ,
+            str(customer.customer_id), body, digest(payload), names.COUNTER_NOTIFICATIONS,
+        )  # fmt: skip
+        logger.info(
+            "welcome message for customer %s of %s: %s on %s",
+            customer.customer_id, customer.branch_id, result.outcome, self.store.instance,
+        )  # fmt: skip
 
 
-class StatisticsHandler:
+class StatisticsHandler(CustomerHandler):
     """Registers each customer and counts it, once per customer id."""
 
-    def __init__(self, store: CentralStore) -> None:
-        self.store = store
-
-    async def __call__(self, batch: list[AbstractIncomingMessage]) -> list[Verdict]:
-        """One verdict per message, in order."""
-        verdicts: list[Verdict] = []
-        for message in batch:
-            customer = read_customer(message)
-            if isinstance(customer, Verdict):
-                verdicts.append(customer)
-                continue
-            # Two exactly-once steps: after a crash between them the redelivery finds
-            # the first done (a duplicate) and completes the second.
-            await self.store.register_customer(customer)
-            payload = customer.model_dump(mode="json")
-            result = await self.store.record_once(
-                names.CUSTOMER_STATS_SEEN, names.CUSTOMER_STATS_LEDGER, names.CUSTOMER_STATS_SEQ,
-                str(customer.customer_id), payload, digest(payload),
-                names.COUNTER_CUSTOMERS_COUNTED,
-            )  # fmt: skip
-            logger.info(
-                "customer %s of %s counted: %s on %s",
-                customer.customer_id, customer.branch_id, result.outcome, self.store.instance,
-            )  # fmt: skip
-            verdicts.append(ACK)
-        return verdicts
+    async def take(self, customer: CustomerIn) -> None:
+        """Add the customer to the register and count it, once per customer id."""
+        # Two exactly-once steps: after a crash between them the redelivery finds
+        # the first done (a duplicate) and completes the second.
+        await self.store.register_customer(customer)
+        payload = customer.model_dump(mode="json")
+        result = await self.store.record_once(
+            names.CUSTOMER_STATS_SEEN, names.CUSTOMER_STATS_LEDGER, names.CUSTOMER_STATS_SEQ,
+            str(customer.customer_id), payload, digest(payload),
+            names.COUNTER_CUSTOMERS_COUNTED,
+        )  # fmt: skip
+        logger.info(
+            "customer %s of %s counted: %s on %s",
+            customer.customer_id, customer.branch_id, result.outcome, self.store.instance,
+        )  # fmt: skip
