@@ -136,13 +136,12 @@ class CentralStore:
     def _sale_call(self, sale: SaleIn) -> tuple[list[str], list[str | int]]:
         sale_id = str(sale.sale_id)
         total = sum(to_cents(line.unit_price) * line.quantity for line in sale.lines)
-        payload = sale.model_dump(mode="json")
-        body = {
-            **payload,
-            "total": from_cents(total),
-            "applied_by": self.instance,
-            "applied_at": _now(),
-        }
+        # The model's own JSON has a fixed field order, so it is canonical as it is: its
+        # fingerprint needs no sorted re-encoding, and the stored answer extends it.
+        payload = sale.model_dump_json()
+        fingerprint = hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+        applied = {"total": from_cents(total), "applied_by": self.instance, "applied_at": _now()}
+        body = payload[:-1] + "," + _json(applied)[1:]
         keys = [
             f"{names.SALE}{sale_id}",
             names.SALE_LEDGER,
@@ -152,12 +151,7 @@ class CentralStore:
             names.BELOW_ZERO,
             names.BRANCHES,
         ]
-        args: list[str | int] = [
-            _json(body),
-            digest(payload),
-            sale.branch_id,
-            total,
-        ]
+        args: list[str | int] = [body, fingerprint, sale.branch_id, total]
         for line in sale.lines:
             keys += [f"{names.PRODUCT}{line.product_id}", f"{names.STOCK}{line.product_id}"]
             args += [line.product_id, line.quantity]
