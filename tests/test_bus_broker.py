@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import redis.asyncio as aioredis
 from ecomarket import names
 from ecomarket.bus.connection import connect
 from ecomarket.bus.publisher import Publisher
-from ecomarket.servers import Program, free_port, rabbitmq_program
+from ecomarket.servers import Program
+from tests.broker_node import halt, private_node
 from tests.bus_fixtures import (
     OPENING,
     counter,
@@ -30,12 +32,9 @@ from tests.processes import Running, start_program
 
 @pytest.fixture
 def own_broker(tmp_path: Path, log_dir: Path) -> Iterator[tuple[Program, list[Running]]]:
-    """A private RabbitMQ node this test may stop and start again on the same port."""
-    program = rabbitmq_program(tmp_path / "rabbitmq", free_port(), name="rabbitmq-restarted")
-    nodes = [start_program(program, log_dir, timeout=90)]
-    yield program, nodes
-    for node in nodes:
-        node.stop(timeout=30)
+    """A private RabbitMQ node (and its epmd) this test may stop and start again."""
+    with private_node(tmp_path / "rabbitmq", log_dir, "rabbitmq-restarted") as started:
+        yield started
 
 
 async def test_broker_restart_mid_stream(
@@ -60,10 +59,10 @@ async def test_broker_restart_mid_stream(
             return await counter(redis_client, names.COUNTER_SALES) >= 200
 
         await wait_for(some_applied, 60, "first sales applied")
-        nodes[0].stop(timeout=30)
-        # The same folder, node name and port: durable queues and their messages come back.
-        restarted = rabbitmq_program(program.cwd or Path(), program.port, name=program.name)
-        nodes[0] = start_program(restarted, log_dir, timeout=90)
+        await asyncio.to_thread(halt, nodes[-1], signal.SIGTERM)
+        # The same program (folder, node name, ports, epmd): durable queues and their
+        # messages come back.
+        nodes.append(await asyncio.to_thread(start_program, program, log_dir, 90))
 
     await asyncio.gather(publish_all(publisher, sales, window=20), restart_broker())
 

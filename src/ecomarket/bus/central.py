@@ -4,7 +4,9 @@ One robust connection per process carries everything: the publisher (dead
 letters, catalogue events, replays), the consumers (sales, the two customer
 groups, dead letters) and the catalogue relay. The HTTP API does not wait for
 the broker: the bus connects in the background, and ``/readyz`` says
-"not ready" until it is connected.
+"not ready" until it is connected and every consumer is subscribed. Each
+consumer renews its own subscription after a reconnect or a broker-side cancel
+(see ``subscription.py``), and is "not ready" until it has.
 """
 
 from __future__ import annotations
@@ -95,9 +97,14 @@ class CentralBus:
         logger.info("event bus of %s stopped", self.settings.instance)
 
     async def ready(self) -> bool:
-        """Connected to the broker, with every consumer running."""
+        """Connected to the broker, with every consumer subscribed right now."""
         connection = self.connection
-        return self._ready.is_set() and connection is not None and connection.connected.is_set()
+        return (
+            self._ready.is_set()
+            and connection is not None
+            and connection.connected.is_set()
+            and all(consumer.running for consumer in self.consumers)
+        )
 
     async def _connect_and_consume(self) -> None:
         try:
@@ -123,8 +130,9 @@ class CentralBus:
         ]
         for spec, handler, sender in queues:
             consumer = BatchConsumer(connection, spec, handler, sender, instance)
-            await consumer.start()
+            # Listed before it starts, so that ``stop`` stops it even mid-subscription.
             self.consumers.append(consumer)
+            await consumer.start()
         self.relay = CatalogueRelay(self.store.redis, publisher, instance)
         await self.relay.start()
         self._ready.set()
@@ -156,6 +164,8 @@ class CentralBus:
         rows["duplicates suppressed"] = stats.duplicates_suppressed
         rows["dead letters"] = stats.dead_letters
         rows["broker connected"] = "yes" if await self.ready() else "no"
+        running = sum(consumer.running for consumer in self.consumers)
+        rows["consumers subscribed"] = f"{running}/{len(self.consumers)}"
         rows["catalogue events relayed here"] = self.relay.relayed if self.relay else 0
         # Relayed entries are deleted, so the stream's length is the backlog.
         rows["catalogue outbox backlog"] = await self.store.redis.xlen(names.CATALOGUE_OUTBOX)

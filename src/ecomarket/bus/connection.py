@@ -1,8 +1,10 @@
 """The one robust RabbitMQ connection of a process.
 
-``aio_pika.connect_robust`` reconnects by itself and restores channels, queues,
-bindings and consumers once it is up; but its first connection must succeed,
-so ``connect`` retries that one until the broker answers or the deadline passes.
+``aio_pika.connect_robust`` reconnects by itself and restores the robust channels
+opened on it (the publisher's); but its first connection must succeed, so
+``connect`` retries that one until the broker answers or the deadline passes.
+The central's consumers do not rely on aio-pika's restore: each keeps its own
+subscription alive (``ecomarket.bus.subscription``).
 """
 
 from __future__ import annotations

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
 from ecomarket import names
 from ecomarket.bus.deadletter import DeadLetters
-from ecomarket.bus.topology import declare_exchanges
+from ecomarket.bus.subscription import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -109,24 +109,21 @@ class BatchConsumer:
         self.instance = instance
         self.settled = 0
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-        self._channel: AbstractChannel | None = None
-        self._consumer_tag: str | None = None
+        # The subscription renews the consumer whenever it is lost (see subscription.py);
+        # the worker and its inbox outlive every renewal.
+        self._subscription = Subscription(connection, spec, self._inbox.put, instance)
         self._worker: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        """Whether the queue is being consumed right now (false while subscribing again)."""
+        worker = self._worker
+        return self._subscription.running and worker is not None and not worker.done()
+
     async def start(self) -> None:
-        """Declare the queue and its bindings, and start consuming."""
-        channel = await self.connection.channel()
-        await channel.set_qos(prefetch_count=self.spec.prefetch)
-        exchanges = await declare_exchanges(channel)
-        queue = await channel.declare_queue(
-            self.spec.name, durable=True, arguments=self.spec.arguments
-        )
-        for exchange, routing_key in self.spec.bindings:
-            await queue.bind(exchanges[exchange], routing_key)
-        self._channel = channel
+        """Start the worker, then subscribe; returns once the queue is first consumed."""
         self._worker = asyncio.create_task(self._work(), name=f"consume {self.spec.name}")
-        self._consumer_tag = await queue.consume(self._inbox.put)
-        logger.info("%s consuming %s", self.instance, self.spec.name)
+        await self._subscription.start()
 
     async def stop(self) -> None:
         """Stop taking messages; what is not settled goes back to the queue."""
@@ -134,34 +131,37 @@ class BatchConsumer:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-        if self._channel is not None and not self._channel.is_closed:
-            # Closing the channel returns its unacknowledged messages to the queue.
-            with contextlib.suppress(*CONNECTION_EXCEPTIONS, TimeoutError):
-                await asyncio.wait_for(self._channel.close(), CLOSE_SECONDS)
+        await self._subscription.stop()
 
     async def _work(self) -> None:
+        # The worker must outlive anything a batch does: if it died, messages would
+        # pile up unacknowledged in the inbox while the broker sees a live consumer.
         while True:
             batch = [await self._inbox.get()]
             while not self._inbox.empty() and len(batch) < self.spec.prefetch:
                 batch.append(self._inbox.get_nowait())
-            verdicts = await self._judge(batch)
             try:
-                await self._settle(batch, verdicts)
-            except CONNECTION_EXCEPTIONS as exc:
-                # The channel is gone: the broker gives these messages to a consumer
-                # again, and applying by id makes that harmless.
-                logger.warning(
-                    "%s: %s messages of %s not settled (%r); they will be redelivered",
-                    self.instance, len(batch), self.spec.name, exc,
-                )  # fmt: skip
+                await self._handle(batch)
             except Exception:
-                # A dead letter the broker would not confirm, or a bug: give back what is
-                # not settled rather than hold it unacknowledged for the channel's life.
-                logger.exception("%s: settling a batch of %s failed", self.instance, self.spec.name)
-                for message in batch:
-                    if not message.processed:
-                        with contextlib.suppress(*CONNECTION_EXCEPTIONS):
-                            await message.nack(requeue=True)
+                logger.exception("%s: a batch of %s failed", self.instance, self.spec.name)
+                await _give_back(batch)
+
+    async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        verdicts = await self._judge(batch)
+        try:
+            await self._settle(batch, verdicts)
+        except CONNECTION_EXCEPTIONS as exc:
+            # The channel is gone: the broker gives these messages to a consumer
+            # again, and applying by id makes that harmless.
+            logger.warning(
+                "%s: %s messages of %s not settled (%r); they will be redelivered",
+                self.instance, len(batch), self.spec.name, exc,
+            )  # fmt: skip
+        except Exception:
+            # A dead letter the broker would not confirm, or a bug: give back what is
+            # not settled rather than hold it unacknowledged for the channel's life.
+            logger.exception("%s: settling a batch of %s failed", self.instance, self.spec.name)
+            await _give_back(batch)
 
     async def _judge(self, batch: list[AbstractIncomingMessage]) -> list[Verdict]:
         pause = TRANSIENT_PAUSE
@@ -235,3 +235,11 @@ def _is_live(message: AbstractIncomingMessage) -> bool:
         return not message.channel.is_closed
     except CONNECTION_EXCEPTIONS:
         return False
+
+
+async def _give_back(batch: list[AbstractIncomingMessage]) -> None:
+    """Return to the queue what is not settled; a message of a closed channel already is."""
+    for message in batch:
+        if not message.processed and _is_live(message):
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
