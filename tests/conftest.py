@@ -15,7 +15,8 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from ecomarket.servers import free_port, rabbitmq_program, redis_program
+from ecomarket.servers import free_port, redis_program
+from tests.broker_node import private_node
 from tests.processes import (
     ADMIN_TOKEN,
     BRANCH_TOKENS,
@@ -60,10 +61,8 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 @pytest.fixture(scope="session")
 def rabbitmq_server(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[Running]:
     """A private RabbitMQ node for the whole session (started on first use)."""
-    program = rabbitmq_program(tmp_path_factory.mktemp("rabbitmq"), free_port())
-    running = start_program(program, log_dir, timeout=90)
-    yield running
-    running.stop(timeout=30)
+    with private_node(tmp_path_factory.mktemp("rabbitmq"), log_dir, "rabbitmq") as (_, nodes):
+        yield nodes[-1]
 
 
 @pytest.fixture(scope="session")

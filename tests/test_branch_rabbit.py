@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ecomarket.servers import Program, free_port, rabbitmq_program, rabbitmqctl
+from ecomarket.servers import Program, rabbitmqctl
 from tests.branch_fixtures import (
     OPENING,
     PRODUCTS,
@@ -24,6 +25,7 @@ from tests.branch_fixtures import (
     stock_central,
     wait_until,
 )
+from tests.broker_node import halt, private_node
 from tests.processes import Running, start_program
 
 BRANCH = "branch-3"
@@ -34,10 +36,8 @@ def broker(
     tmp_path_factory: pytest.TempPathFactory, log_dir: Path
 ) -> Iterator[tuple[Program, list[Running]]]:
     """A RabbitMQ node of this module's own, since its tests stop it."""
-    program = rabbitmq_program(tmp_path_factory.mktemp("rabbit-branch"), free_port())
-    running = [start_program(program, log_dir, timeout=90)]
-    yield program, running
-    running[-1].stop(timeout=30)
+    with private_node(tmp_path_factory.mktemp("rabbit-branch"), log_dir, "rabbit-branch") as node:
+        yield node
 
 
 @pytest.mark.parametrize("mode", ["rabbit-direct", "rabbit-fanout"])
@@ -68,7 +68,7 @@ async def test_sales_survive_a_broker_outage(
 
         await wait_until(ready, 30, "opening stock at the branch and the central's bus up")
         sale_ids = await sell(http, branch.url, 100, seed=6)
-        running[-1].stop(timeout=30)
+        halt(running[-1], signal.SIGTERM)
         sale_ids += await sell(http, branch.url, 100, seed=7)
         assert (await outbox(http, branch.url))["pending"] > 0
 
