@@ -28,6 +28,8 @@ from tests.processes import (
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PRODUCTS = {201: "2.50", 202: "4.00", 203: "7.25", 204: "1.10"}
 OPENING = 1_000
+# Every branch process started, so that conftest stops any a test leaves running.
+STARTED: list[Running] = []
 
 
 def start_branch(
@@ -57,6 +59,7 @@ def start_branch(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     running = Running(branch_id, process, port, log)
+    STARTED.append(running)
     wait_healthy(running, 30)
     return running
 

@@ -16,6 +16,7 @@ import redis
 import redis.asyncio as aioredis
 
 from ecomarket.servers import free_port, redis_program
+from tests import branch_fixtures
 from tests.broker_node import private_node
 from tests.processes import (
     ADMIN_TOKEN,
@@ -92,6 +93,14 @@ def centrals(log_dir: Path, redis_url: str) -> Iterator[Callable[..., Running]]:
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_branch_outlives_its_test() -> Iterator[None]:
+    """Stop every branch process a test started, whether or not the test stopped it."""
+    yield
+    while branch_fixtures.STARTED:
+        branch_fixtures.STARTED.pop().stop()
 
 
 @pytest.fixture
