@@ -221,3 +221,20 @@ async def test_metrics_are_exposed(central: Running, http: httpx.AsyncClient) ->
     metrics = await http.get(f"{central.url}/metrics")
     assert metrics.status_code == 200
     assert "ecomarket_sales_total" in metrics.text
+
+
+async def test_a_product_created_again_is_newer_than_its_deletion(
+    central: Running, http: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    assert (
+        await put(http, central.url, admin_headers, 7, name="Tea", price="2.00")
+    ).status_code == 201
+    assert (
+        await http.delete(f"{central.url}/api/v1/products/7", headers=admin_headers)
+    ).status_code == 204
+    again = await put(http, central.url, admin_headers, 7, name="Tea", price="2.20")
+    assert again.status_code == 201
+    # Branches order catalogue events by version: the new product must outrank the deletion.
+    assert again.json()["version"] == 3
+    listed = (await http.get(f"{central.url}/api/v1/products")).json()["items"]
+    assert [(p["id"], p["price"], p["version"]) for p in listed] == [(7, "2.20", 3)]

@@ -15,6 +15,7 @@ PRODUCT = PREFIX + "product:"  # hash per product: name, price (cents)
 PRODUCT_IDS = PREFIX + "products"  # sorted set of product ids, score = id, for paging
 STOCK = PREFIX + "stock:"  # hash per product: branch id -> quantity
 STOCK_TOTAL = PREFIX + "stock-total"  # hash: product id -> chain total
+PRODUCT_JSON = PREFIX + "product-json"  # hash: product id -> the product as reads serve it
 BELOW_ZERO = PREFIX + "below-zero"  # set of product ids with a branch below zero
 BRANCHES = PREFIX + "branches"  # set of branch ids seen in stock, sales or settings
 

@@ -97,7 +97,15 @@ class CentralStore:
         """Create or update a product and queue its event; True when created."""
         event = {"product_id": product_id, **product.model_dump(mode="json")}
         created = await self._put_product(
-            keys=[f"{names.PRODUCT}{product_id}", names.PRODUCT_IDS, names.CATALOGUE_OUTBOX],
+            keys=[
+                f"{names.PRODUCT}{product_id}",
+                names.PRODUCT_IDS,
+                names.CATALOGUE_OUTBOX,
+                f"{names.STOCK}{product_id}",
+                names.STOCK_TOTAL,
+                names.BELOW_ZERO,
+                names.PRODUCT_JSON,
+            ],
             args=[product_id, product.name, to_cents(product.price), _json(event)],
         )
         return bool(created)
@@ -105,7 +113,12 @@ class CentralStore:
     async def delete_product(self, product_id: int) -> bool:
         """Remove a product from the catalogue and queue its event; its stock history stays."""
         removed = await self._delete_product(
-            keys=[f"{names.PRODUCT}{product_id}", names.PRODUCT_IDS, names.CATALOGUE_OUTBOX],
+            keys=[
+                f"{names.PRODUCT}{product_id}",
+                names.PRODUCT_IDS,
+                names.CATALOGUE_OUTBOX,
+                names.PRODUCT_JSON,
+            ],
             args=[product_id],
         )
         return bool(removed)
@@ -113,7 +126,7 @@ class CentralStore:
     async def product_json(self, product_id: int) -> str | None:
         """One product with its stock, as JSON, or None when unknown."""
         raw = await self._read_products(
-            keys=[names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO],
+            keys=[names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
             args=[names.PRODUCT, names.STOCK, 0, 1, product_id],
         )
         return None if raw is None else _decode(raw)
@@ -121,7 +134,7 @@ class CentralStore:
     async def products_page(self, cursor: int, limit: int) -> bytes:
         """A page of the catalogue with stock, as a JSON document."""
         raw = await self._read_products(
-            keys=[names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO],
+            keys=[names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
             args=[names.PRODUCT, names.STOCK, cursor, min(limit, PAGE_LIMIT_MAX), ""],
         )
         return bytes(raw) if isinstance(raw, bytes) else str(raw).encode()
@@ -150,6 +163,7 @@ class CentralStore:
             names.STOCK_TOTAL,
             names.BELOW_ZERO,
             names.BRANCHES,
+            names.PRODUCT_JSON,
         ]
         args: list[str | int] = [body, fingerprint, sale.branch_id, total]
         for line in sale.lines:
@@ -174,6 +188,7 @@ class CentralStore:
                 f"{names.STOCK}{movement.product_id}",
                 names.CATALOGUE_OUTBOX,
                 f"{names.BRANCH_MOVEMENT_LEDGER}{movement.branch_id}",
+                names.PRODUCT_JSON,
             ],
             args=[
                 _json(body),

@@ -42,3 +42,37 @@ local function move_stock(stock_key, total_key, below_zero_key, product_id, bran
     if not still_below then redis.call('SREM', below_zero_key, product_id) end
   end
 end
+
+-- Reads serve each product as a ready JSON fragment, kept in one hash and rebuilt
+-- by every step that changes the product or its stock. A page of the catalogue
+-- then costs one HMGET; rebuilding one fragment costs a sale line a few calls.
+local function money(cents)
+  cents = tonumber(cents)
+  return string.format('%d.%02d', math.floor(cents / 100), cents % 100)
+end
+
+local function render_product(product_key, stock_key, totals_key, below_zero_key, product_id)
+  local fields = redis.call('HMGET', product_key, 'name', 'price', 'version')
+  if not fields[1] then
+    return nil
+  end
+  local levels = redis.call('HGETALL', stock_key)
+  local parts = {}
+  for i = 1, #levels, 2 do
+    parts[#parts + 1] = cjson.encode(levels[i]) .. ':' .. levels[i + 1]
+  end
+  local total = redis.call('HGET', totals_key, product_id) or '0'
+  local below = redis.call('SISMEMBER', below_zero_key, product_id) == 1 and 'true' or 'false'
+  return '{"id":' .. product_id .. ',"name":' .. cjson.encode(fields[1]) .. ',"price":"'
+    .. money(fields[2]) .. '","version":' .. (fields[3] or '0') .. ',"stock":{"total":'
+    .. total .. ',"branches":{' .. table.concat(parts, ',') .. '}},"below_zero":' .. below .. '}'
+end
+
+local function refresh_product(json_key, product_key, stock_key, totals_key, below_zero_key, id)
+  local fragment = render_product(product_key, stock_key, totals_key, below_zero_key, id)
+  if fragment then
+    redis.call('HSET', json_key, id, fragment)
+  else
+    redis.call('HDEL', json_key, id)
+  end
+end
