@@ -174,7 +174,11 @@ def create_app(
 ) -> ASGIApp:
     """The central app for one instance; ``services`` are started with it, in order."""
     settings = settings or Settings()
-    client = redis.Redis.from_url(settings.redis_url, max_connections=256)
+    # No socket timeout: with one, redis-py wraps every send in asyncio.wait_for, a new
+    # task per command, which cost a third of each Redis call's CPU here. A Redis that
+    # dies resets its connections and fails calls at once; one that hangs shows in
+    # /readyz, whose ping has its own timeout.
+    client = redis.Redis.from_url(settings.redis_url, max_connections=256, socket_timeout=None)
     store = CentralStore(client, settings.instance)
     figures = InstanceFigures(settings.instance)
 
