@@ -15,11 +15,12 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as redis
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from pydantic import BaseModel, ValidationError
 
 from ecomarket import names
 from ecomarket.bus.deadletter import DeadLetters
@@ -59,6 +60,21 @@ def dead(reason: str, detail: str = "") -> Verdict:
 def retry(detail: str) -> Verdict:
     """The handler crashed on this message: give it back, or dead-letter it when it keeps on."""
     return Verdict("retry", "handler_error", detail)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_body(model: type[Model], body: bytes) -> Model | Verdict:
+    """The message body as ``model``, or the dead-letter verdict that names what is wrong."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if any(error["type"] == "json_invalid" for error in errors):
+            return dead("malformed_json", errors[0]["msg"])
+        fields = ", ".join(".".join(str(p) for p in error["loc"]) for error in errors)
+        return dead("wrong_schema", f"{fields}: {errors[0]['msg']}")
 
 
 Handler = Callable[[list[AbstractIncomingMessage]], Awaitable[list[Verdict]]]

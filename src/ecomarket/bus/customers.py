@@ -17,10 +17,9 @@ import logging
 from abc import ABC, abstractmethod
 
 from aio_pika.abc import AbstractIncomingMessage
-from pydantic import ValidationError
 
 from ecomarket import names
-from ecomarket.bus.consumer import ACK, QueueSpec, Verdict, dead, quorum_arguments
+from ecomarket.bus.consumer import ACK, QueueSpec, Verdict, dead, quorum_arguments, read_body
 from ecomarket.central.store import CentralStore, digest
 from ecomarket.schemas import CustomerIn
 
@@ -35,14 +34,7 @@ def read_customer(message: AbstractIncomingMessage) -> CustomerIn | Verdict:
     """The customer in a ``customer.registered`` message, or why it cannot be read."""
     if message.type not in (None, names.EVENT_CUSTOMER_REGISTERED):
         return dead("unknown_type", f"type {message.type!r}")
-    try:
-        return CustomerIn.model_validate_json(message.body)
-    except ValidationError as exc:
-        errors = exc.errors()
-        if any(error["type"] == "json_invalid" for error in errors):
-            return dead("malformed_json", errors[0]["msg"])
-        fields = ", ".join(".".join(str(p) for p in error["loc"]) for error in errors)
-        return dead("wrong_schema", f"{fields}: {errors[0]['msg']}")
+    return read_body(CustomerIn, message.body)
 
 
 def welcome(customer: CustomerIn) -> str:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 
 from aio_pika.abc import AbstractIncomingMessage
-from pydantic import ValidationError
 
 from ecomarket import names
-from ecomarket.bus.consumer import ACK, QueueSpec, Verdict, dead, quorum_arguments, retry
+from ecomarket.bus.consumer import ACK, QueueSpec, Verdict, dead, quorum_arguments, read_body, retry
 from ecomarket.central.metrics import InstanceFigures
 from ecomarket.central.store import CentralStore, Outcome, Result
 from ecomarket.config import SalesDelivery, Settings
@@ -48,14 +47,7 @@ def read_sale(message: AbstractIncomingMessage) -> SaleIn | Verdict:
     version = (message.headers or {}).get(VERSION_HEADER, 1)
     if version not in SUPPORTED_VERSIONS:
         return dead("unknown_version", f"{VERSION_HEADER}={version!r}")
-    try:
-        return SaleIn.model_validate_json(message.body)
-    except ValidationError as exc:
-        errors = exc.errors()
-        if any(error["type"] == "json_invalid" for error in errors):
-            return dead("malformed_json", errors[0]["msg"])
-        fields = ", ".join(".".join(str(p) for p in error["loc"]) for error in errors)
-        return dead("wrong_schema", f"{fields}: {errors[0]['msg']}")
+    return read_body(SaleIn, message.body)
 
 
 class SalesHandler:

@@ -43,6 +43,12 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 WRITE_ERRORS = errors(413, 422)
 
 
+def once_responses(model: type[Any], repeat: str, *codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI answers of an exactly-once write: its 200 repeat, bad input, and ``codes``."""
+    repeat_answer = {"model": model, "description": f"{repeat}: the first answer"}
+    return {200: repeat_answer, **WRITE_ERRORS, **errors(*codes)}
+
+
 def json_response(body: str | bytes, status_code: int = 200) -> Response:
     """A response whose JSON is already built (by a Lua script, or stored)."""
     return Response(content=body, status_code=status_code, media_type="application/json")

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Response, status
 from ecomarket import names
 from ecomarket.central.auth import AnyCaller, check_branch
 from ecomarket.central.deps import (
-    WRITE_ERRORS,
     Cursor,
     Limit,
     Store,
     errors,
     json_response,
+    once_responses,
     result_response,
 )
 from ecomarket.schemas import CustomerIn, CustomerOut, Page
@@ -24,11 +24,7 @@ router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
     "",
     response_model=CustomerOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"model": CustomerOut, "description": "already registered: the first answer"},
-        **WRITE_ERRORS,
-        **errors(409),
-    },
+    responses=once_responses(CustomerOut, "already registered", 409),
 )
 async def post_customer(customer: CustomerIn, store: Store, caller: AnyCaller) -> Response:
     """Register a customer once: 201 when new, 200 when seen before."""

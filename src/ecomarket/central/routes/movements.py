@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Response, status
 from ecomarket import names
 from ecomarket.central.auth import Admin
 from ecomarket.central.deps import (
-    WRITE_ERRORS,
     Cursor,
     Limit,
     Store,
     errors,
     json_response,
+    once_responses,
     result_response,
 )
 from ecomarket.config import BRANCH_ID_PATTERN
@@ -27,11 +27,7 @@ router = APIRouter(prefix="/api/v1/stock-movements", tags=["stock"])
     "",
     response_model=MovementOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"model": MovementOut, "description": "already applied: the first answer"},
-        **WRITE_ERRORS,
-        **errors(404, 409),
-    },
+    responses=once_responses(MovementOut, "already applied", 404, 409),
 )
 async def post_movement(movement: MovementIn, store: Store, _: Admin) -> Response:
     """Apply a stock movement once: 201 when applied, 200 when seen before."""

@@ -10,12 +10,12 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from ecomarket import names
 from ecomarket.central.auth import AnyCaller, check_branch
 from ecomarket.central.deps import (
-    WRITE_ERRORS,
     Cursor,
     Limit,
     Store,
     errors,
     json_response,
+    once_responses,
     result_response,
 )
 from ecomarket.central.store import Outcome
@@ -29,11 +29,7 @@ router = APIRouter(prefix="/api/v1/sales", tags=["sales"])
     "",
     response_model=SaleOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"model": SaleOut, "description": "already applied: the first answer"},
-        **WRITE_ERRORS,
-        **errors(404, 409),
-    },
+    responses=once_responses(SaleOut, "already applied", 404, 409),
 )
 async def post_sale(sale: SaleIn, store: Store, caller: AnyCaller, request: Request) -> Response:
     """Apply a sale once: 201 when applied, 200 with the first answer when seen before."""
