@@ -34,13 +34,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from tests.broker_node import private_node
 
 from bench.httpload import LoadResult, get, post_json, run_load
 from ecomarket.branch.modes import DeliveryMode
 from ecomarket.servers import (
     Program,
     free_port,
-    rabbitmq_program,
     redis_program,
     wait_for_port,
 )
@@ -133,7 +133,6 @@ def main() -> None:
 
     redis_port, rabbit_port, central_port, branch_port = (free_port() for _ in range(4))
     redis: Program = redis_program(folder / "redis", redis_port, persist=False)
-    rabbit: Program = rabbitmq_program(folder / "rabbit", rabbit_port)
     urls = {
         "ECOMARKET_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "ECOMARKET_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{rabbit_port}/",
@@ -153,7 +152,9 @@ def main() -> None:
 
     with (
         running(redis.command, folder / "redis.log", redis_port),
-        running(rabbit.command, folder / "rabbit.log", rabbit_port, rabbit.env),
+        # Its epmd runs in the foreground and stops with it, rather than as a daemon
+        # that outlives the benchmark.
+        private_node(folder / "rabbit", folder, "rabbit", rabbit_port),
     ):
         with running(central_cmd, folder / "central.log", central_port, central_env):
             healthy(central_url)

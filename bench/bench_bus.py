@@ -29,12 +29,13 @@ from pathlib import Path
 import aio_pika
 import httpx
 import redis.asyncio as aioredis
+from tests.broker_node import private_node
 from tests.bus_fixtures import new_sale, stock_product
 
 from ecomarket import names
 from ecomarket.bus.connection import connect
 from ecomarket.bus.publisher import Publisher
-from ecomarket.servers import free_port, rabbitmq_program, redis_program, wait_for_port
+from ecomarket.servers import free_port, redis_program, wait_for_port
 
 WINDOW = 2000
 
@@ -150,34 +151,33 @@ async def main(sales: int, rounds: int) -> None:
     """Run the ceiling once and each layout ``rounds`` times; print the best of each."""
     folder = Path(tempfile.mkdtemp(prefix="bench-bus-"))
     redis_server = redis_program(folder / "redis", free_port(), persist=False)
-    rabbit = rabbitmq_program(folder / "rabbitmq", free_port())
-    servers = [
-        start(program.command, program.env, folder / f"{program.name}.log", program.cwd)
-        for program in (redis_server, rabbit)
-    ]
-    try:
-        wait_for_port(redis_server.port)
-        wait_for_port(rabbit.port, 90)
-        amqp_url = f"amqp://guest:guest@127.0.0.1:{rabbit.port}/"
-        redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
+    # The node's epmd runs in the foreground and stops with it, rather than as a
+    # daemon that outlives the benchmark.
+    with private_node(folder / "rabbitmq", folder, "rabbitmq") as (rabbit, _):
+        server = start(
+            redis_server.command, redis_server.env, folder / "redis.log", redis_server.cwd
+        )
+        try:
+            wait_for_port(redis_server.port)
+            amqp_url = f"amqp://guest:guest@127.0.0.1:{rabbit.port}/"
+            redis_url = f"redis://127.0.0.1:{redis_server.port}/0"
 
-        def batch() -> list[tuple[str, bytes]]:
-            made = [new_sale() for _ in range(sales)]
-            return [(str(s.sale_id), s.model_dump_json().encode()) for s in made]
+            def batch() -> list[tuple[str, bytes]]:
+                made = [new_sale() for _ in range(sales)]
+                return [(str(s.sale_id), s.model_dump_json().encode()) for s in made]
 
-        bare = await ceiling(amqp_url, redis_url, batch())
-        # The machine is shared and the publisher runs on it too: each layout runs in
-        # every round, in alternating order, and its best round counts, so that neither
-        # always goes first on a cold broker nor always pays for the other's leftovers.
-        best = {1: 0.0, 2: 0.0}
-        for round_number in range(rounds):
-            order = (1, 2) if round_number % 2 == 0 else (2, 1)
-            for count in order:
-                rate = await with_instances(count, amqp_url, redis_url, batch(), folder)
-                best[count] = max(best[count], rate)
-        one, two = best[1], best[2]
-    finally:
-        for server in servers:
+            bare = await ceiling(amqp_url, redis_url, batch())
+            # The machine is shared and the publisher runs on it too: each layout runs in
+            # every round, in alternating order, and its best round counts, so that neither
+            # always goes first on a cold broker nor always pays for the other's leftovers.
+            best = {1: 0.0, 2: 0.0}
+            for round_number in range(rounds):
+                order = (1, 2) if round_number % 2 == 0 else (2, 1)
+                for count in order:
+                    rate = await with_instances(count, amqp_url, redis_url, batch(), folder)
+                    best[count] = max(best[count], rate)
+            one, two = best[1], best[2]
+        finally:
             server.terminate()
             server.wait(60)
     print(f"sales: {sales} through {names.SALES_EXCHANGE} (logs in {folder})")

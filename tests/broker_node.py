@@ -25,9 +25,12 @@ from tests.processes import Running, start_program
 
 
 @contextmanager
-def private_node(folder: Path, log_dir: Path, name: str) -> Iterator[tuple[Program, list[Running]]]:
-    """epmd and a node on free ports; ``nodes[-1]`` is the one running (restarts append)."""
-    program = rabbitmq_program(folder, free_port(), name=name)
+def private_node(
+    folder: Path, log_dir: Path, name: str, port: int | None = None
+) -> Iterator[tuple[Program, list[Running]]]:
+    """epmd and a node on free ports (AMQP on ``port`` when given); ``nodes[-1]`` is the
+    one running (restarts append)."""
+    program = rabbitmq_program(folder, port or free_port(), name=name)
     epmd_port = int(program.env["ERL_EPMD_PORT"])
     with (log_dir / f"epmd-{epmd_port}.log").open("ab") as out:
         epmd = subprocess.Popen(
