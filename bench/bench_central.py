@@ -71,22 +71,24 @@ async def _measure(port: int, factory_name: str, seconds: float, connections: in
 def main() -> None:
     """Run the benchmark and print the report."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="eco-bench-logs-"))
 
+    # Both servers stay up and are measured in alternating rounds, the best round of
+    # each counting: this machine's speed drifts by tens of percent within minutes,
+    # and alternation makes the drift fall on both sides alike.
     results: dict[str, LoadResult] = {}
     ceiling_port = free_port()
     ceiling = python_command(
         "-m", "ecomarket.cluster.trivial", "--port", str(ceiling_port), "--name", "ceiling"
     )
-    with started(ceiling, {}, ceiling_port, logs / "ceiling.log"):
-        results["ceiling"] = asyncio.run(
-            _measure(ceiling_port, "ceiling", options.seconds, options.connections)
-        )
-
-    with private_redis() as redis_url:
+    with (
+        started(ceiling, {}, ceiling_port, logs / "ceiling.log"),
+        private_redis() as redis_url,
+    ):
         port = free_port()
         env = {
             "ECOMARKET_REDIS_URL": redis_url,
@@ -96,10 +98,14 @@ def main() -> None:
         command = python_command("-m", "ecomarket", "central", "--port", str(port))
         with started(command, env, port, logs / "central.log") as pid:
             _seed(f"http://127.0.0.1:{port}")
-            for name in ("sales", "product reads"):
-                results[name] = asyncio.run(
-                    _measure(port, name, options.seconds, options.connections)
-                )
+            for _ in range(options.rounds):
+                for name in ("ceiling", *TARGETS):
+                    target_port = ceiling_port if name == "ceiling" else port
+                    result = asyncio.run(
+                        _measure(target_port, name, options.seconds, options.connections)
+                    )
+                    if name not in results or result.per_second > results[name].per_second:
+                        results[name] = result
             memory = peak_rss_mb(pid)
 
     top = results["ceiling"].per_second

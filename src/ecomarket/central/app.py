@@ -201,6 +201,7 @@ def create_app(
             await stop_within("heartbeat", beat)
             for service in reversed(running):
                 await stop_within(type(service).__name__, service.stop())
+            await stop_within("Redis calls in flight", store.pipeline.aclose())
             await stop_within("Redis client", client.aclose())
             logger.info("instance %s stopped", settings.instance)
 

@@ -12,6 +12,7 @@ receive in KEYS, which Redis Cluster forbids; the central runs on one Redis
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -25,6 +26,7 @@ import redis.asyncio as redis
 from redis.commands.core import AsyncScript
 
 from ecomarket import names
+from ecomarket.central.pipelining import AutoPipeline
 from ecomarket.money import from_cents, to_cents
 from ecomarket.schemas import CustomerIn, MovementIn, ProductIn, SaleIn, Stats
 
@@ -83,6 +85,9 @@ class CentralStore:
     def __init__(self, client: redis.Redis, instance: str) -> None:
         self.redis = client
         self.instance = instance
+        # The hot paths (sales, catalogue and ledger reads) share round trips; the
+        # housekeeping elsewhere uses ``redis`` directly.
+        self.pipeline = AutoPipeline(client)
         self._apply_sale = _load_script(client, "apply_sale")
         self._apply_movement = _load_script(client, "apply_movement")
         self._record_once = _load_script(client, "record_once")
@@ -96,8 +101,9 @@ class CentralStore:
     async def put_product(self, product_id: int, product: ProductIn) -> bool:
         """Create or update a product and queue its event; True when created."""
         event = {"product_id": product_id, **product.model_dump(mode="json")}
-        created = await self._put_product(
-            keys=[
+        created = await self.pipeline.script(
+            self._put_product,
+            [
                 f"{names.PRODUCT}{product_id}",
                 names.PRODUCT_IDS,
                 names.CATALOGUE_OUTBOX,
@@ -106,36 +112,39 @@ class CentralStore:
                 names.BELOW_ZERO,
                 names.PRODUCT_JSON,
             ],
-            args=[product_id, product.name, to_cents(product.price), _json(event)],
+            [product_id, product.name, to_cents(product.price), _json(event)],
         )
         return bool(created)
 
     async def delete_product(self, product_id: int) -> bool:
         """Remove a product from the catalogue and queue its event; its stock history stays."""
-        removed = await self._delete_product(
-            keys=[
+        removed = await self.pipeline.script(
+            self._delete_product,
+            [
                 f"{names.PRODUCT}{product_id}",
                 names.PRODUCT_IDS,
                 names.CATALOGUE_OUTBOX,
                 names.PRODUCT_JSON,
             ],
-            args=[product_id],
+            [product_id],
         )
         return bool(removed)
 
     async def product_json(self, product_id: int) -> str | None:
         """One product with its stock, as JSON, or None when unknown."""
-        raw = await self._read_products(
-            keys=[names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
-            args=[names.PRODUCT, names.STOCK, 0, 1, product_id],
+        raw = await self.pipeline.script(
+            self._read_products,
+            [names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
+            [names.PRODUCT, names.STOCK, 0, 1, product_id],
         )
         return None if raw is None else _decode(raw)
 
     async def products_page(self, cursor: int, limit: int) -> bytes:
         """A page of the catalogue with stock, as a JSON document."""
-        raw = await self._read_products(
-            keys=[names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
-            args=[names.PRODUCT, names.STOCK, cursor, min(limit, PAGE_LIMIT_MAX), ""],
+        raw = await self.pipeline.script(
+            self._read_products,
+            [names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
+            [names.PRODUCT, names.STOCK, cursor, min(limit, PAGE_LIMIT_MAX), ""],
         )
         return bytes(raw) if isinstance(raw, bytes) else str(raw).encode()
 
@@ -144,7 +153,7 @@ class CentralStore:
     async def apply_sale(self, sale: SaleIn) -> Result:
         """Record a sale and move its branch's stock, once per sale id."""
         keys, args = self._sale_call(sale)
-        return self._result(await self._apply_sale(keys=keys, args=args))
+        return self._result(await self.pipeline.script(self._apply_sale, keys, args))
 
     def _sale_call(self, sale: SaleIn) -> tuple[list[str], list[str | int]]:
         sale_id = str(sale.sale_id)
@@ -175,8 +184,9 @@ class CentralStore:
         """Move a branch's stock outside a sale (goods received, shrinkage, ...), once per id."""
         payload = movement.model_dump(mode="json")
         body = {**payload, "applied_by": self.instance, "applied_at": _now()}
-        raw = await self._apply_movement(
-            keys=[
+        raw = await self.pipeline.script(
+            self._apply_movement,
+            [
                 f"{names.MOVEMENT}{movement.movement_id}",
                 names.MOVEMENT_LEDGER,
                 names.MOVEMENT_SEQ,
@@ -190,7 +200,7 @@ class CentralStore:
                 f"{names.BRANCH_MOVEMENT_LEDGER}{movement.branch_id}",
                 names.PRODUCT_JSON,
             ],
-            args=[
+            [
                 _json(body),
                 digest(payload),
                 movement.branch_id,
@@ -220,9 +230,10 @@ class CentralStore:
         counter: str,
     ) -> Result:
         """Store a record under ``prefix + record_id`` and bump ``counter``, once per id."""
-        raw = await self._record_once(
-            keys=[f"{prefix}{record_id}", ledger, sequence, names.COUNTERS],
-            args=[_json(body), fingerprint, counter],
+        raw = await self.pipeline.script(
+            self._record_once,
+            [f"{prefix}{record_id}", ledger, sequence, names.COUNTERS],
+            [_json(body), fingerprint, counter],
         )
         return self._result(raw)
 
@@ -232,14 +243,14 @@ class CentralStore:
         Each item is the sale's result, or the error its script raised, so that one
         sale that cannot be applied never fails the others of the batch.
         """
-        if not sales:
-            return []
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for sale in sales:
-                keys, args = self._sale_call(sale)
-                await self._apply_sale(keys=keys, args=args, client=pipe)
-            raws = await pipe.execute(raise_on_error=False)
-        return [raw if isinstance(raw, Exception) else self._result(raw) for raw in raws]
+        calls = [self.pipeline.script(self._apply_sale, *self._sale_call(sale)) for sale in sales]
+        raws = await asyncio.gather(*calls, return_exceptions=True)
+        results: list[Result | Exception] = []
+        for raw in raws:
+            if isinstance(raw, BaseException) and not isinstance(raw, Exception):
+                raise raw
+            results.append(raw if isinstance(raw, Exception) else self._result(raw))
+        return results
 
     @staticmethod
     def _result(raw: list[Any]) -> Result:
@@ -249,14 +260,14 @@ class CentralStore:
 
     async def page(self, ledger: str, prefix: str, cursor: str | None, limit: int) -> bytes:
         """A page of any ledger (sales, movements, customers, ...), newest first, as JSON."""
-        raw = await self._read_page(
-            keys=[ledger], args=[prefix, cursor or "+inf", min(limit, PAGE_LIMIT_MAX)]
+        raw = await self.pipeline.script(
+            self._read_page, [ledger], [prefix, cursor or "+inf", min(limit, PAGE_LIMIT_MAX)]
         )
         return bytes(raw) if isinstance(raw, bytes) else str(raw).encode()
 
     async def record(self, prefix: str, record_id: str) -> str | None:
         """The stored JSON of one record, or None."""
-        raw = await self.redis.hget(f"{prefix}{record_id}", "body")
+        raw = await self.pipeline.command("HGET", f"{prefix}{record_id}", "body")
         return None if raw is None else _decode(raw)
 
     async def stats(self) -> Stats:
