@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 import redis.asyncio as aioredis
@@ -69,15 +70,24 @@ async def test_one_failing_call_fails_alone(redis_client: aioredis.Redis) -> Non
     assert isinstance(answers[1], ResponseError)
 
 
-async def test_script_lost_by_redis_is_loaded_again(redis_client: aioredis.Redis) -> None:
+async def test_script_lost_by_redis_is_loaded_again_once(
+    redis_client: aioredis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
     script = redis_client.register_script(ECHO_KEY)
     pipeline = AutoPipeline(redis_client)
     assert await pipeline.script(script, ["k"], ["first"]) == [b"k", b"first"]
 
     await redis_client.script_flush()
-    answers = await asyncio.gather(*(pipeline.script(script, [f"k{n}"], [n]) for n in range(10)))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ecomarket.central.pipelining"):
+        answers = await asyncio.gather(
+            *(pipeline.script(script, [f"k{n}"], [n]) for n in range(10))
+        )
 
     assert answers == [[f"k{n}".encode(), str(n).encode()] for n in range(10)]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Lua script {script.sha} loaded into Redis"
+    ]
 
 
 async def test_cancelled_callers_leave_the_others_and_the_connection_intact(

@@ -81,7 +81,7 @@ class AutoPipeline:
         if self._waiting:
             self._flush_soon()
 
-    async def _send(self, batch: list[_Call]) -> None:
+    async def _send(self, batch: list[_Call], *, reloaded: bool = False) -> None:
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 for args, _script, _answer in batch:
@@ -97,25 +97,34 @@ class AutoPipeline:
                     answer.set_exception(error)
             return
 
-        for (args, script, answer), reply in zip(batch, replies, strict=True):
-            if script is not None and isinstance(reply, NoScriptError):
-                reply = await self._again(script, args)
-            if answer.done():
+        # A fresh, restarted or flushed Redis has no scripts: load each missing one
+        # once, then send its calls again (a NOSCRIPT reply means nothing ran).
+        missing: list[_Call] = []
+        for call, reply in zip(batch, replies, strict=True):
+            args, script, answer = call
+            if script is not None and isinstance(reply, NoScriptError) and not reloaded:
+                missing.append(call)
+            elif answer.done():
                 continue
-            if isinstance(reply, Exception):
+            elif isinstance(reply, Exception):
                 answer.set_exception(reply)
             else:
                 answer.set_result(reply)
+        if missing:
+            await self._load_and_resend(missing)
 
-    async def _again(self, script: AsyncScript, args: tuple[Any, ...]) -> Any:
-        """Run one script call alone: redis-py loads the script and retries the call."""
-        logger.warning("Redis had lost script %s; loading it again", script.sha)
-        key_count = int(args[2])
-        keys, script_args = args[3 : 3 + key_count], args[3 + key_count :]
+    async def _load_and_resend(self, calls: list[_Call]) -> None:
+        scripts = {script.sha: script for _args, script, _answer in calls if script is not None}
         try:
-            return await script(keys=list(keys), args=list(script_args))
+            for sha, script in scripts.items():
+                await self.client.script_load(script.script)
+                logger.info("Lua script %s loaded into Redis", sha)
         except Exception as error:
-            return error
+            for _args, _script, answer in calls:
+                if not answer.done():
+                    answer.set_exception(error)
+            return
+        await self._send(calls, reloaded=True)
 
     async def aclose(self) -> None:
         """Wait until every call made so far has been answered."""
