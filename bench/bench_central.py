@@ -2,7 +2,9 @@
 
 Run with ``python -m bench.bench_central``. Prints sales applied per second through
 ``POST /api/v1/sales``, reads per second of ``GET /api/v1/products`` (50 products),
-each as a ratio of the ceiling, and the instance's peak resident memory.
+each as a ratio of the ceiling, and the instance's peak resident memory. The same
+loads against a second instance with ``ECOMARKET_FAST_PATH=false`` are printed too,
+as the baseline of what the central's fast path gains.
 """
 
 from __future__ import annotations
@@ -85,24 +87,33 @@ def main() -> None:
     ceiling = python_command(
         "-m", "ecomarket.cluster.trivial", "--port", str(ceiling_port), "--name", "ceiling"
     )
+    port, full_port = free_port(), free_port()
     with (
         started(ceiling, {}, ceiling_port, logs / "ceiling.log"),
         private_redis() as redis_url,
     ):
-        port = free_port()
         env = {
             "ECOMARKET_REDIS_URL": redis_url,
             "ECOMARKET_ADMIN_TOKEN": ADMIN,
             "ECOMARKET_CONSUMERS": "false",
         }
-        command = python_command("-m", "ecomarket", "central", "--port", str(port))
-        with started(command, env, port, logs / "central.log") as pid:
+        # The same instance with its fast path off, measured in the same rounds, shows
+        # what the fast path is worth on this machine today.
+        full_env = {**env, "ECOMARKET_FAST_PATH": "false", "ECOMARKET_INSTANCE": "central-2"}
+        with (
+            started(_central(port), env, port, logs / "central.log") as pid,
+            started(_central(full_port), full_env, full_port, logs / "central-2.log"),
+        ):
             _seed(f"http://127.0.0.1:{port}")
             for _ in range(options.rounds):
-                for name in ("ceiling", *TARGETS):
-                    target_port = ceiling_port if name == "ceiling" else port
+                for name, target_port in (
+                    ("ceiling", ceiling_port),
+                    *((name, port) for name in TARGETS),
+                    *((f"{name} (no fast path)", full_port) for name in TARGETS),
+                ):
+                    load = name.removesuffix(" (no fast path)")
                     result = asyncio.run(
-                        _measure(target_port, name, options.seconds, options.connections)
+                        _measure(target_port, load, options.seconds, options.connections)
                     )
                     if name not in results or result.per_second > results[name].per_second:
                         results[name] = result
@@ -111,15 +122,22 @@ def main() -> None:
     top = results["ceiling"].per_second
     print(f"ceiling (trivial FastAPI /healthz): {top:8.0f} req/s")
     for name, target in TARGETS.items():
-        result = results[name]
-        ratio = result.per_second / top
-        verdict = "ok" if ratio >= target else "BELOW TARGET"
-        print(
-            f"{name:14s}: {result.per_second:8.0f} req/s  ratio {ratio:.2f} "
-            f"(target {target})  {verdict}  errors {result.errors}"
-        )
+        for label, verdict_of in ((name, True), (f"{name} (no fast path)", False)):
+            result = results[label]
+            ratio = result.per_second / top
+            verdict = ("ok" if ratio >= target else "BELOW TARGET") if verdict_of else "baseline"
+            print(
+                f"{label:29s}: {result.per_second:8.0f} req/s  ratio {ratio:.2f} "
+                f"(target {target})  {verdict}  errors {result.errors}"
+            )
     verdict = "ok" if memory < MEMORY_LIMIT_MB else "ABOVE TARGET"
-    print(f"peak memory   : {memory:8.1f} MB (target < {MEMORY_LIMIT_MB})  {verdict}")
+    print(
+        f"peak memory                  : {memory:8.1f} MB (target < {MEMORY_LIMIT_MB})  {verdict}"
+    )
+
+
+def _central(port: int) -> list[str]:
+    return python_command("-m", "ecomarket", "central", "--port", str(port))
 
 
 if __name__ == "__main__":

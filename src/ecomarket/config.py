@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Whether the central runs its RabbitMQ consumers; tests of the HTTP API alone turn it off.
     consumers: bool = True
     max_body_bytes: int = 64 * 1024
+    # Whether the central serves its busiest well-formed requests outside FastAPI
+    # (central/fast_path.py); off, every request takes the full FastAPI route.
+    fast_path: bool = True
 
     @field_validator("branch_tokens")
     @classmethod

@@ -29,8 +29,9 @@ from ecomarket.money import MAX_CENTS, Money
 
 MAX_QUANTITY = 100_000  # more of one product in one line is a typo at any till
 MAX_LINES = 200
+MAX_PRODUCT_ID = 2**31 - 1
 
-ProductId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
+ProductId = Annotated[int, Field(ge=1, le=MAX_PRODUCT_ID, strict=True)]
 BranchId = Annotated[str, Field(pattern=BRANCH_ID_PATTERN)]
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)]
 # Zero is refused by MovementIn's validator; the schema says so too, so that clients

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from ecomarket import __version__
 from ecomarket.central.answers import Problem
 from ecomarket.central.asgi import BodyLimit, ServedBy
+from ecomarket.central.fast_path import FastPath
 from ecomarket.central.idempotency import Idempotency
 from ecomarket.central.metrics import InstanceFigures
 from ecomarket.central.routes import customers, dashboard, health, movements, products, sales
@@ -223,8 +224,10 @@ def create_app(
     for module in (products, sales, movements, customers, health, dashboard):
         app.include_router(module.router)
 
-    # Idempotency sits inside BodyLimit so that it never buffers an oversized body.
-    stack = BodyLimit(Idempotency(app, client), settings.max_body_bytes)
+    # Idempotency sits inside BodyLimit so that it never buffers an oversized body, and
+    # the fast path inside Idempotency so that a keyed POST is replayed before it runs.
+    routes: ASGIApp = FastPath(app, store, settings, figures) if settings.fast_path else app
+    stack = BodyLimit(Idempotency(routes, client), settings.max_body_bytes)
     served_by = ServedBy(stack, settings.instance)
     return served_by
 

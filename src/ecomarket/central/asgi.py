@@ -8,6 +8,32 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body, however many messages it came in."""
+    body = b""
+    while True:
+        message = await receive()
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if not message.get("more_body", False):
+            return body
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives an app the body already read, then the client's own."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        # After the body, the app only waits for the client to go away.
+        return await receive()
+
+    return replay
+
+
 class ServedBy:
     """Names the instance in every response (errors included) and counts requests."""
 

@@ -59,17 +59,27 @@ async def authenticate(
             "Authorization: missing bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    token = credentials.credentials
-    if settings.admin_token and hmac.compare_digest(token, settings.admin_token):
-        return Caller(is_admin=True, branch_id=None)
-    for secret, branch in settings.branch_token_map.items():
-        if hmac.compare_digest(token, secret):
-            return Caller(is_admin=False, branch_id=branch)
+    caller = resolve_token(settings, credentials.credentials)
+    if caller is not None:
+        return caller
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED,
         "Authorization: unknown token",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+def resolve_token(settings: Settings, token: str) -> Caller | None:
+    """The caller a bearer token stands for, or None when no configured token matches."""
+    # Compared as bytes: compare_digest refuses text with characters beyond ASCII,
+    # and a header may carry any of Latin-1.
+    given = token.encode()
+    if settings.admin_token and hmac.compare_digest(given, settings.admin_token.encode()):
+        return Caller(is_admin=True, branch_id=None)
+    for secret, branch in settings.branch_token_map.items():
+        if hmac.compare_digest(given, secret.encode()):
+            return Caller(is_admin=False, branch_id=branch)
+    return None
 
 
 async def require_admin(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:

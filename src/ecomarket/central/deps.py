@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request, status
-from fastapi.responses import Response
+from fastapi import Depends, Query, Request, status
+from fastapi.responses import JSONResponse, Response
 
 from ecomarket.central.answers import Problem, ValidationProblem
 from ecomarket.central.store import PAGE_LIMIT_MAX, CentralStore, Outcome, Result
@@ -17,11 +17,16 @@ async def get_store(request: Request) -> CentralStore:
     return store
 
 
+DEFAULT_PAGE_LIMIT = 50
+CURSOR_MAX_DIGITS = 18
+
 Store = Annotated[CentralStore, Depends(get_store)]
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX, description="page size")]
 Cursor = Annotated[
     str | None,
-    Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page"),
+    Query(
+        pattern=rf"^[0-9]{{1,{CURSOR_MAX_DIGITS}}}$", description="next_cursor of the previous page"
+    ),
 ]
 
 
@@ -54,17 +59,24 @@ def json_response(body: str | bytes, status_code: int = 200) -> Response:
     return Response(content=body, status_code=status_code, media_type="application/json")
 
 
+def problem_response(status_code: int, detail: str) -> Response:
+    """An error answer as FastAPI gives it for an ``HTTPException``: ``{"detail": ...}``."""
+    return JSONResponse({"detail": detail}, status_code=status_code)
+
+
 def result_response(result: Result, id_field: str, product_field: str = "product_id") -> Response:
     """The HTTP answer to an exactly-once step: 201 applied, 200 repeat, 404, 409.
 
     ``product_field`` is where the request names the product, for a 404 to point at.
+    It returns its errors instead of raising them, so that the central's fast path,
+    which runs outside FastAPI's exception handlers, can send the same answers.
     """
     if result.outcome is Outcome.UNKNOWN_PRODUCT:
-        raise HTTPException(
+        return problem_response(
             status.HTTP_404_NOT_FOUND, f"{product_field}: no product {result.body} in the catalogue"
         )
     if result.outcome is Outcome.CONFLICT:
-        raise HTTPException(
+        return problem_response(
             status.HTTP_409_CONFLICT,
             f"{id_field}: already used for different content; the first is kept",
         )

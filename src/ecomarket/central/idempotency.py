@@ -19,6 +19,7 @@ import redis.asyncio as redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecomarket import names
+from ecomarket.central.asgi import read_body, replay_body
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Idempotency:
         # routes) choosing the same key never see each other's answers.
         scope_id = _fingerprint(headers.get(b"authorization", b""), scope["path"].encode(), key)
         redis_key = f"{names.IDEMPOTENCY}{scope_id}"
-        body = await _read_body(receive)
+        body = await read_body(receive)
         body_print = _fingerprint(body)
 
         try:
@@ -76,7 +77,7 @@ class Idempotency:
             await _answer(send, first["status"], first["body"].encode(), replayed=True)
             return
 
-        await self._run_and_store(scope, _replay(body, receive), send, redis_key, body_print)
+        await self._run_and_store(scope, replay_body(body, receive), send, redis_key, body_print)
 
     async def _run_and_store(
         self, scope: Scope, receive: Receive, send: Send, redis_key: str, body_print: str
@@ -106,30 +107,6 @@ class Idempotency:
             await self.redis.set(redis_key, record, nx=True, ex=TTL_SECONDS)
         except (redis.RedisError, OSError):
             logger.warning("Idempotency-Key answer not stored: Redis unavailable")
-
-
-async def _read_body(receive: Receive) -> bytes:
-    body = b""
-    while True:
-        message = await receive()
-        chunk: bytes = message.get("body", b"")
-        body += chunk
-        if not message.get("more_body", False):
-            return body
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        # After the body, the app only waits for the client to go away.
-        return await receive()
-
-    return replay
 
 
 def _error(message: str) -> bytes:

@@ -7,15 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from ecomarket.central.auth import Admin
-from ecomarket.central.deps import WRITE_ERRORS, Cursor, Limit, Store, errors, json_response
-from ecomarket.schemas import Page, ProductIn, ProductOut
+from ecomarket.central.deps import (
+    DEFAULT_PAGE_LIMIT,
+    WRITE_ERRORS,
+    Cursor,
+    Limit,
+    Store,
+    errors,
+    json_response,
+)
+from ecomarket.schemas import MAX_PRODUCT_ID, Page, ProductIn, ProductOut
 
 router = APIRouter(prefix="/api/v1/products", tags=["catalogue"])
-ProductPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="product id")]
+ProductPath = Annotated[int, Path(ge=1, le=MAX_PRODUCT_ID, description="product id")]
 
 
 @router.get("", response_model=Page[ProductOut], responses=errors(422))
-async def list_products(store: Store, limit: Limit = 50, cursor: Cursor = None) -> Response:
+async def list_products(
+    store: Store, limit: Limit = DEFAULT_PAGE_LIMIT, cursor: Cursor = None
+) -> Response:
     """List products with stock per branch, by id."""
     return json_response(await store.products_page(int(cursor or 0), limit))
 

@@ -18,7 +18,8 @@ from ecomarket.central.deps import (
     once_responses,
     result_response,
 )
-from ecomarket.central.store import Outcome
+from ecomarket.central.metrics import InstanceFigures
+from ecomarket.central.store import CentralStore, Outcome
 from ecomarket.schemas import Page, SaleIn, SaleOut
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,21 @@ router = APIRouter(prefix="/api/v1/sales", tags=["sales"])
 async def post_sale(sale: SaleIn, store: Store, caller: AnyCaller, request: Request) -> Response:
     """Apply a sale once: 201 when applied, 200 with the first answer when seen before."""
     check_branch(caller, sale.branch_id)
+    return await answer_sale(sale, store, request.app.state.figures)
+
+
+async def answer_sale(sale: SaleIn, store: CentralStore, figures: InstanceFigures) -> Response:
+    """Apply a sale the caller may write, count its outcome, and build the answer.
+
+    Shared by the route above and the central's fast path, so that both give the
+    same answers and the same counts.
+    """
     result = await store.apply_sale(sale)
     if result.outcome is Outcome.UNKNOWN_PRODUCT:
         line = next(i for i, x in enumerate(sale.lines) if str(x.product_id) == result.body)
         return result_response(result, "sale_id", f"lines.{line}.product_id")
-    request.app.state.figures.count(result.outcome)
+
+    figures.count(result.outcome)
     if not result.is_new:
         logger.warning(
             "sale %s of %s not applied again (%s) on %s",
