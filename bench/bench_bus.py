@@ -147,7 +147,16 @@ async def with_instances(
     return len(bodies) / elapsed
 
 
-async def main(sales: int, rounds: int) -> None:
+def main() -> None:
+    """Command line: --sales, --rounds."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sales", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each layout")
+    options = parser.parse_args()
+    asyncio.run(run(options.sales, options.rounds))
+
+
+async def run(sales: int, rounds: int) -> None:
     """Run the ceiling once and each layout ``rounds`` times; print the best of each."""
     folder = Path(tempfile.mkdtemp(prefix="bench-bus-"))
     redis_server = redis_program(folder / "redis", free_port(), persist=False)
@@ -198,8 +207,4 @@ def _verdict(met: bool) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sales", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each layout")
-    options = parser.parse_args()
-    asyncio.run(main(options.sales, options.rounds))
+    main()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import aio_pika
 import httpx
@@ -20,6 +21,9 @@ from ecomarket.bus.connection import connect
 from ecomarket.bus.publisher import Publisher
 from ecomarket.central.store import CentralStore
 from ecomarket.schemas import MovementIn, MovementReason, ProductIn, SaleIn, SaleLine
+from ecomarket.servers import Program
+from tests.broker_node import private_node
+from tests.processes import Running
 
 PRODUCT = 101
 OPENING = 100_000
@@ -102,6 +106,19 @@ async def queue_depth(connection: AbstractRobustConnection, queue: str) -> int:
     async with connection.channel() as channel:
         declared = await channel.declare_queue(queue, passive=True)
         return declared.declaration_result.message_count or 0
+
+
+@pytest.fixture
+def own_broker(
+    tmp_path: Path, log_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Program, list[Running]]]:
+    """A private RabbitMQ node (and its epmd) that the test may stop and start again.
+
+    ``nodes[-1]`` is the node running now; a restart appends the new one.
+    """
+    name = "rabbitmq-" + request.module.__name__.rpartition(".test_")[2]
+    with private_node(tmp_path / "rabbitmq", log_dir, name) as started:
+        yield started
 
 
 @pytest.fixture

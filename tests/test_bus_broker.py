@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 import redis.asyncio as aioredis
 
 from ecomarket import names
 from ecomarket.bus.connection import connect
 from ecomarket.bus.publisher import Publisher
 from ecomarket.servers import Program
-from tests.broker_node import halt, private_node
+from tests.broker_node import halt
 from tests.bus_fixtures import (
     OPENING,
     counter,
     new_sale,
+    own_broker,
     publish_all,
     queue_depth,
     stock_of,
@@ -29,12 +29,7 @@ from tests.bus_fixtures import (
 )
 from tests.processes import Running, start_program
 
-
-@pytest.fixture
-def own_broker(tmp_path: Path, log_dir: Path) -> Iterator[tuple[Program, list[Running]]]:
-    """A private RabbitMQ node (and its epmd) this test may stop and start again."""
-    with private_node(tmp_path / "rabbitmq", log_dir, "rabbitmq-restarted") as started:
-        yield started
+__all__ = ["own_broker"]  # a fixture, imported to be used here
 
 
 async def test_broker_restart_mid_stream(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 
@@ -16,12 +15,13 @@ from ecomarket import names
 from ecomarket.bus.connection import connect
 from ecomarket.bus.publisher import Publisher
 from ecomarket.servers import Program
-from tests.broker_node import halt, private_node
+from tests.broker_node import halt
 from tests.bus_fixtures import (
     OPENING,
     bus,
     counter,
     new_sale,
+    own_broker,
     publish_all,
     queue_depth,
     stock_of,
@@ -31,29 +31,22 @@ from tests.bus_fixtures import (
 )
 from tests.processes import Running, start_program
 
-__all__ = ["bus"]  # a fixture, imported to be used here
+__all__ = ["bus", "own_broker"]  # fixtures, imported to be used here
 
 SALES_PER_ROUND = 150
 # SIGTERM (a clean shutdown) and SIGKILL (a crash of the node), in turn.
 RESTARTS = [signal.SIGTERM, signal.SIGKILL, signal.SIGTERM]
 
 
-@pytest.fixture
-def node(tmp_path: Path, log_dir: Path) -> Iterator[tuple[Program, list[Running]]]:
-    """A private RabbitMQ node (and its epmd) that this test restarts."""
-    with private_node(tmp_path / "rabbitmq", log_dir, "rabbitmq-reconnect") as started:
-        yield started
-
-
 async def test_consumers_resume_after_each_restart(
-    node: tuple[Program, list[Running]],
+    own_broker: tuple[Program, list[Running]],
     log_dir: Path,
     redis_client: aioredis.Redis,
     centrals: Callable[..., Running],
     http: httpx.AsyncClient,
 ) -> None:
     """Three restarts while sales are published: after each, every sale applied exactly once."""
-    program, nodes = node
+    program, nodes = own_broker
     amqp_url = f"amqp://guest:guest@127.0.0.1:{program.port}/"
     await stock_product(redis_client)
     central = centrals("central-1", amqp_url=amqp_url)
