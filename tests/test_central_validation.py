@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,6 +190,29 @@ def test_body_over_the_limit_refused(seeded: tuple[Running, str]) -> None:
         headers={**ADMIN, "Content-Type": "application/json"},
     )
     _assert_refused(streamed, "body")
+    assert snapshot(url) == before
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "padded-1"])
+def test_valid_sale_padded_past_the_limit_is_not_applied(
+    seeded: tuple[Running, str], idempotency_key: str | None
+) -> None:
+    # Streamed without a length, the body is cut at the limit: what was read by then is
+    # a whole, valid sale, and must still not be applied, since the client is told 413.
+    central, url = seeded
+    before = snapshot(url)
+    whole_sale = json.dumps(sale(lines=[(101, 1, "3.50")])).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield whole_sale
+        for _ in range(100):
+            yield b" " * 1024
+
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    streamed = httpx.post(f"{central.url}/api/v1/sales", content=chunks(), headers=headers)
+    assert streamed.status_code == 413, streamed.text
     assert snapshot(url) == before
 
 

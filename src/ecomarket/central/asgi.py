@@ -8,11 +8,18 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body, however many messages it came in."""
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body, however many messages it came in.
+
+    None when the client went away before its end, or when ``BodyLimit`` cut it
+    off (it ends the body with a disconnect): what was read by then may still
+    parse, and acting on it would apply a request its client was told is refused.
+    """
     body = b""
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         chunk: bytes = message.get("body", b"")
         body += chunk
         if not message.get("more_body", False):

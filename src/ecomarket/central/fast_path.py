@@ -86,6 +86,8 @@ class FastPath:
 
     async def _sale(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
+        if body is None:
+            return
         sale = self._writable_sale(scope, body)
         if sale is None:
             await self.app(scope, replay_body(body, receive), send)

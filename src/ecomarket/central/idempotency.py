@@ -61,6 +61,8 @@ class Idempotency:
         scope_id = _fingerprint(headers.get(b"authorization", b""), scope["path"].encode(), key)
         redis_key = f"{names.IDEMPOTENCY}{scope_id}"
         body = await read_body(receive)
+        if body is None:
+            return
         body_print = _fingerprint(body)
 
         try:
