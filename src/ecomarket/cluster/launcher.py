@@ -157,13 +157,20 @@ async def _seed(redis_url: str, branch_ids: list[str]) -> tuple[int, int]:
 
 def addresses(state: ClusterState, run: RunDir, tokens: Tokens) -> list[str]:
     """The lines ``up`` prints once the cluster is ready."""
-    lines = [
-        f"EcoMarket is up (run folder {run.root})",
-        f"  dashboard   {state.url}/dashboard",
-        f"  API docs    {state.url}/docs",
-        f"  load balancer {state.url} -> {', '.join(state.names_of('central'))} ({state.balance})",
+    centrals = ", ".join(state.names_of("central"))
+    # The dashboard comes last, so that the block ends with the address to open.
+    rows = [
+        ("balancer", f"{state.url} -> {centrals} ({state.balance})"),
+        ("API docs", f"{state.url}/docs"),
+        *(
+            (name, f"http://127.0.0.1:{state.programs[name].port}")
+            for name in state.names_of("branch")
+        ),
+        ("tokens", str(tokens.source)),
+        ("dashboard", f"{state.url}/dashboard"),
     ]
-    for name in state.names_of("branch"):
-        lines.append(f"  {name:<11} http://127.0.0.1:{state.programs[name].port}")
-    lines.append(f"  tokens from {tokens.source}")
-    return lines
+    width = max(len(label) for label, _ in rows)
+    return [
+        f"EcoMarket is up (run folder {run.root})",
+        *(f"  {label:<{width}}  {value}" for label, value in rows),
+    ]
