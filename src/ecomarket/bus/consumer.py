@@ -88,6 +88,8 @@ class QueueSpec:
     bindings: list[tuple[str, str]]  # (exchange, routing key)
     prefetch: int = 256
     arguments: dict[str, Any] = field(default_factory=dict)
+    # How long a small batch waits for more messages before it is handled (see _work).
+    linger: float = 0.005
 
 
 def quorum_arguments(*, dead_letters: bool = True, expires_ms: int | None = None) -> dict[str, Any]:
@@ -154,13 +156,22 @@ class BatchConsumer:
         # pile up unacknowledged in the inbox while the broker sees a live consumer.
         while True:
             batch = [await self._inbox.get()]
-            while not self._inbox.empty() and len(batch) < self.spec.prefetch:
-                batch.append(self._inbox.get_nowait())
+            self._take_waiting(batch)
+            if len(batch) < self.spec.prefetch // 4 and self.spec.linger:
+                # When messages trickle in, a batch per message would pay the Redis and
+                # broker round trips per message again; a few milliseconds of waiting
+                # gathers them, and costs a busy queue nothing, since its batches are full.
+                await asyncio.sleep(self.spec.linger)
+                self._take_waiting(batch)
             try:
                 await self._handle(batch)
             except Exception:
                 logger.exception("%s: a batch of %s failed", self.instance, self.spec.name)
                 await _give_back(batch)
+
+    def _take_waiting(self, batch: list[AbstractIncomingMessage]) -> None:
+        while not self._inbox.empty() and len(batch) < self.spec.prefetch:
+            batch.append(self._inbox.get_nowait())
 
     async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
         verdicts = await self._judge(batch)
