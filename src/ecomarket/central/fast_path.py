@@ -93,7 +93,6 @@ class FastPath:
             await self.app(scope, replay_body(body, receive), send)
             return
         response = await _guarded(scope, receive, send, answer_sale(sale, self.store, self.figures))
-        assert response is not None
         await response(scope, receive, send)
 
     def _writable_sale(self, scope: Scope, body: bytes) -> SaleIn | None:
@@ -132,7 +131,7 @@ def _page_query(query: bytes) -> tuple[int, int] | None:
     seen: set[bytes] = set()
     for part in query.split(b"&") if query else ():
         name, _, value = part.partition(b"=")
-        if name in seen or not value.isdigit() or not value.isascii():
+        if name in seen or not value.isdigit():  # bytes.isdigit is ASCII digits only
             return None
         seen.add(name)
         if name == b"limit":
@@ -147,6 +146,7 @@ def _page_query(query: bytes) -> tuple[int, int] | None:
 
 
 def _product_id(text: str) -> int | None:
+    # str.isdigit also takes other scripts' digits ("²"), which int() may refuse.
     if not text.isdigit() or not text.isascii():
         return None
     product_id = int(text)
