@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from ecomarket.central.store import CentralStore
 from ecomarket.loadtest.client import make_clients
-from ecomarket.loadtest.runner import LoadPlan, run
+from ecomarket.loadtest.runner import LOAD_TEST_BRANCH, LoadPlan, run
 from ecomarket.loadtest.verify import catalogue, verify
 from ecomarket.loadtest.workload import Product, Workload, Write
 from ecomarket.schemas import MovementIn, MovementReason
@@ -22,6 +22,8 @@ async def test_a_clean_run_reports_writes_and_shares_and_no_failure(
 ) -> None:
     await seed(CentralStore(redis_client, "test"), ["branch-1", "branch-2"])
     central = centrals("central-1")
+    async with make_clients(central.url, 1, {})[0] as client:
+        _, shops_before = await catalogue(client)
     plan = LoadPlan(
         url=central.url,
         duration=2,
@@ -39,6 +41,14 @@ async def test_a_clean_run_reports_writes_and_shares_and_no_failure(
     assert report["writes_acknowledged"]["sale"] > 0
     assert report["verification"]["stock_cells_checked"] > 0
     assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+
+    # With the admin token it writes as a branch of its own, opened with stock: the
+    # shops' books are as they were.
+    async with make_clients(central.url, 1, {})[0] as client:
+        _, stock = await catalogue(client)
+    assert {k: v for k, v in stock.items() if k[0] != LOAD_TEST_BRANCH} == shops_before
+    assert {k[0] for k in stock} == {"branch-1", "branch-2", LOAD_TEST_BRANCH}
+    assert report["writes_acknowledged"]["movement"] > 0
 
 
 async def test_a_missing_write_and_a_stock_change_behind_its_back_are_failures(

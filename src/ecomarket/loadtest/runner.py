@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ecomarket.loadtest.client import make_clients, send
 from ecomarket.loadtest.report import Tally, build_report
 from ecomarket.loadtest.verify import catalogue, verify
-from ecomarket.loadtest.workload import Workload
+from ecomarket.loadtest.workload import Product, StockKey, Workload
+
+LOAD_TEST_BRANCH = "loadtest"
+# Stock each product of the branches written for starts the run with, at least, so that
+# the dashboard does not flag the whole catalogue below zero a few seconds in.
+OPENING_STOCK = 100
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +47,10 @@ class LoadPlan:
 
 def _auth(plan: LoadPlan) -> tuple[dict[str, str], list[str], bool]:
     """Headers, branches to write for, and whether movements (admin only) can be sent."""
-    branches = sorted((plan.branch_tokens or {}).keys())
     if plan.admin_token:
-        return {"Authorization": f"Bearer {plan.admin_token}"}, branches or ["branch-1"], True
+        # The admin writes for a branch of its own, so that no shop's books change: a
+        # shop's count at the central stays equal to the shop's own count.
+        return {"Authorization": f"Bearer {plan.admin_token}"}, [LOAD_TEST_BRANCH], True
     if plan.branch_tokens:
         # With one branch's token only, the load test writes for that branch.
         branch, token = sorted(plan.branch_tokens.items())[0]
@@ -60,6 +67,8 @@ async def run(plan: LoadPlan, progress_console: Console | None = None) -> dict[s
             for client in make_clients(plan.url, plan.concurrency, headers)
         ]
         products, before = await catalogue(clients[0])
+        if movements and await stock_up(clients[0], products, before, branches):
+            products, before = await catalogue(clients[0])
         workload = Workload(plan.mix, products, branches, movements=movements)
         tally = Tally()
         killed: dict[str, Any] | None = None
@@ -97,6 +106,44 @@ async def run(plan: LoadPlan, progress_console: Console | None = None) -> dict[s
         verification=verification,
         killed=killed,
     )
+
+
+async def stock_up(
+    client: httpx.AsyncClient,
+    products: list[Product],
+    stock: dict[StockKey, int],
+    branches: list[str],
+) -> int:
+    """Deliver to each branch what it lacks of ``OPENING_STOCK``; the deliveries made.
+
+    A delivery carries its own movement id, so sending it again after a lost answer
+    is harmless.
+    """
+    made = 0
+    for branch in branches:
+        for product in products:
+            lacking = OPENING_STOCK - stock.get((branch, product.product_id), 0)
+            if lacking <= 0:
+                continue
+            body = {
+                "movement_id": str(uuid.uuid4()),
+                "branch_id": branch,
+                "product_id": product.product_id,
+                "quantity": lacking,
+                "reason": "received",
+            }
+            for attempt in range(5):
+                with contextlib.suppress(httpx.HTTPError):
+                    answer = await client.post("/api/v1/stock-movements", json=body)
+                    if answer.status_code in (200, 201):
+                        break
+                    if answer.status_code < 500:
+                        raise RuntimeError(f"opening stock refused: HTTP {answer.status_code}")
+                await asyncio.sleep(0.2 * (attempt + 1))
+            else:
+                raise RuntimeError("opening stock could not be delivered")
+            made += 1
+    return made
 
 
 async def _show_progress(
