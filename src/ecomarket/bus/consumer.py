@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import redis.asyncio as redis
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from pydantic import BaseModel, ValidationError
 
 from ecomarket import names
 from ecomarket.bus.deadletter import DeadLetters
 from ecomarket.bus.subscription import Subscription
+from ecomarket.bus.topology import declare_exchanges
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +96,21 @@ class QueueSpec:
     arguments: dict[str, Any] = field(default_factory=dict)
     # How long a small batch waits for more messages before it is handled (see _work).
     linger: float = 0.005
+
+    async def declare(
+        self, channel: AbstractChannel, call_seconds: float | None = None
+    ) -> AbstractQueue:
+        """Declare the exchanges, this queue and its bindings, idempotently; the queue.
+
+        ``call_seconds`` bounds each broker call, not the whole declaration.
+        """
+        exchanges = await declare_exchanges(channel)
+        queue = await channel.declare_queue(
+            self.name, durable=True, arguments=self.arguments, timeout=call_seconds
+        )
+        for exchange, routing_key in self.bindings:
+            await queue.bind(exchanges[exchange], routing_key, timeout=call_seconds)
+        return queue
 
 
 def quorum_arguments(*, dead_letters: bool = True, expires_ms: int | None = None) -> dict[str, Any]:

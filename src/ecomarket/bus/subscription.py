@@ -31,8 +31,6 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
-from ecomarket.bus.topology import declare_exchanges
-
 if TYPE_CHECKING:
     from ecomarket.bus.consumer import QueueSpec
 
@@ -151,12 +149,7 @@ class Subscription:
         async with asyncio.timeout(CALL_SECONDS * 3):
             await channel.initialize()
             await channel.set_qos(prefetch_count=spec.prefetch, timeout=CALL_SECONDS)
-            exchanges = await declare_exchanges(channel)
-            queue = await channel.declare_queue(
-                spec.name, durable=True, arguments=spec.arguments, timeout=CALL_SECONDS
-            )
-            for exchange, routing_key in spec.bindings:
-                await queue.bind(exchanges[exchange], routing_key, timeout=CALL_SECONDS)
+            queue = await spec.declare(channel, CALL_SECONDS)
             cancelled = asyncio.Event()
             underlay = await channel.get_underlay_channel()
             # One consumer per channel: any basic.cancel on it is ours.
