@@ -83,6 +83,17 @@ async def wait_for(
     return time.monotonic() - start
 
 
+async def wait_applied(
+    client: aioredis.Redis, count: int, within: float = 60, what: str = ""
+) -> float:
+    """Wait until at least ``count`` sales are applied; the seconds it took."""
+
+    async def applied() -> bool:
+        return await counter(client, names.COUNTER_SALES) >= count
+
+    return await wait_for(applied, within, what or f"{count} sales applied")
+
+
 async def wait_ready(http: httpx.AsyncClient, url: str, within: float = 30) -> None:
     """Wait until a central answers 200 on /readyz (its consumers run)."""
 

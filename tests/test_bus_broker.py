@@ -24,7 +24,7 @@ from tests.bus_fixtures import (
     queue_depth,
     stock_of,
     stock_product,
-    wait_for,
+    wait_applied,
     wait_ready,
 )
 from tests.processes import Running, start_program
@@ -50,10 +50,7 @@ async def test_broker_restart_mid_stream(
     sales = [new_sale() for _ in range(1000)]
 
     async def restart_broker() -> None:
-        async def some_applied() -> bool:
-            return await counter(redis_client, names.COUNTER_SALES) >= 200
-
-        await wait_for(some_applied, 60, "first sales applied")
+        await wait_applied(redis_client, 200, 60, "first sales applied")
         await asyncio.to_thread(halt, nodes[-1], signal.SIGTERM)
         # The same program (folder, node name, ports, epmd): durable queues and their
         # messages come back.
@@ -61,10 +58,7 @@ async def test_broker_restart_mid_stream(
 
     await asyncio.gather(publish_all(publisher, sales, window=20), restart_broker())
 
-    async def all_applied() -> bool:
-        return await counter(redis_client, names.COUNTER_SALES) >= len(sales)
-
-    await wait_for(all_applied, 90, "1,000 sales applied")
+    await wait_applied(redis_client, len(sales), 90)
     await asyncio.sleep(1.0)
     assert await counter(redis_client, names.COUNTER_SALES) == len(sales)
     assert await redis_client.zcard(names.SALE_LEDGER) == len(sales)

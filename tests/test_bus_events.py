@@ -25,6 +25,7 @@ from tests.bus_fixtures import (
     raw_message,
     stock_of,
     stock_product,
+    wait_applied,
     wait_for,
     wait_ready,
 )
@@ -79,10 +80,7 @@ async def test_bad_messages_are_dead_lettered_and_never_block(
     behind = [new_sale() for _ in range(50)]
     await publish_all(publisher, behind)
 
-    async def all_applied() -> bool:
-        return await counter(redis_client, names.COUNTER_SALES) == len(behind)
-
-    took = await wait_for(all_applied, 20, "sales behind the bad ones applied")
+    took = await wait_applied(redis_client, len(behind), 20, "sales behind the bad ones applied")
     assert took < 10
 
     async def five_dead() -> bool:

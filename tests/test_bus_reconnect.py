@@ -26,7 +26,7 @@ from tests.bus_fixtures import (
     queue_depth,
     stock_of,
     stock_product,
-    wait_for,
+    wait_applied,
     wait_ready,
 )
 from tests.processes import Running, start_program
@@ -65,10 +65,9 @@ async def test_consumers_resume_after_each_restart(
         await asyncio.gather(publish_all(publisher, sales, window=10), restart())
         published += len(sales)
 
-        async def all_applied(expected: int = published) -> bool:
-            return await counter(redis_client, names.COUNTER_SALES) >= expected
-
-        await wait_for(all_applied, 45, f"{published} sales applied after restart {round_number}")
+        await wait_applied(
+            redis_client, published, 45, f"{published} sales applied after restart {round_number}"
+        )
         await wait_ready(http, central.url)
     await asyncio.sleep(1.0)  # a late duplicate would show now
     assert await counter(redis_client, names.COUNTER_SALES) == published
@@ -96,10 +95,9 @@ async def test_consumer_resumes_after_a_broker_cancel(
     # Published while the queue may not exist yet: the publisher sends again what no queue took.
     await publish_all(publisher, sales, window=10)
 
-    async def all_applied() -> bool:
-        return await counter(redis_client, names.COUNTER_SALES) >= len(sales)
-
-    await wait_for(all_applied, 30, "sales applied after the broker cancelled the consumer")
+    await wait_applied(
+        redis_client, len(sales), 30, "sales applied after the broker cancelled the consumer"
+    )
     await wait_ready(http, central.url)
     assert f"consumer of {names.CENTRAL_SALES_QUEUE} lost (cancelled by the broker)" in (
         central.output()

@@ -21,6 +21,7 @@ from tests.bus_fixtures import (
     queue_depth,
     stock_of,
     stock_product,
+    wait_applied,
     wait_for,
     wait_ready,
 )
@@ -50,20 +51,14 @@ async def test_instance_killed_mid_stream(
     random.shuffle(stream)
 
     async def killed_and_restarted() -> None:
-        async def some_applied() -> bool:
-            return await counter(redis_client, names.COUNTER_SALES) >= 300
-
-        await wait_for(some_applied, 60, "first sales applied")
+        await wait_applied(redis_client, 300, 60, "first sales applied")
         second.kill()
         restarted = centrals("central-2", amqp_url=amqp_url)
         await wait_ready(http, restarted.url)
 
     await asyncio.gather(publish_all(publisher, stream, window=50), killed_and_restarted())
 
-    async def all_applied() -> bool:
-        return await counter(redis_client, names.COUNTER_SALES) >= len(sales)
-
-    await wait_for(all_applied, 120, "2,000 sales applied")
+    await wait_applied(redis_client, len(sales), 120)
     await asyncio.sleep(1.0)  # let redeliveries of the killed instance's batch settle
     assert await counter(redis_client, names.COUNTER_SALES) == len(sales)
     assert await redis_client.zcard(names.SALE_LEDGER) == len(sales)
@@ -104,10 +99,7 @@ async def test_sales_published_while_every_instance_is_down(
     assert await counter(redis_client, names.COUNTER_SALES) == 0
     centrals("central-1", amqp_url=amqp_url)
 
-    async def all_applied() -> bool:
-        return await counter(redis_client, names.COUNTER_SALES) == len(sales)
-
-    await wait_for(all_applied, 30, "100 sales applied")
+    await wait_applied(redis_client, len(sales), 30)
     assert await stock_of(redis_client) == OPENING - len(sales)
 
 
