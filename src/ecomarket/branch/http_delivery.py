@@ -18,6 +18,7 @@ from ecomarket.branch.breaker import Breaker, BreakerState
 from ecomarket.branch.outbox import OutboxRow
 from ecomarket.branch.till import SALE
 from ecomarket.branch.verdict import Verdict
+from ecomarket.http_clients import ClientPool, single_connection_clients
 
 logger = logging.getLogger(__name__)
 
@@ -28,26 +29,26 @@ CONCURRENCY = 32  # rows of one batch in flight at once
 
 
 class HttpDelivery:
-    """Sends rows to the central over one keep-alive HTTP client."""
+    """Sends rows to the central over ``CONCURRENCY`` keep-alive connections."""
 
     def __init__(self, central_url: str, token: str, branch_id: str) -> None:
         self.branch_id = branch_id
         self.breaker = Breaker(f"{branch_id}->central")
-        self._client = httpx.AsyncClient(
-            base_url=central_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            timeout=httpx.Timeout(5.0, connect=2.0),
-            limits=httpx.Limits(max_connections=CONCURRENCY),
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        timeout = httpx.Timeout(5.0, connect=2.0)
+        self._clients = ClientPool(
+            single_connection_clients(central_url.rstrip("/"), CONCURRENCY, headers, timeout)
         )
 
     async def close(self) -> None:
-        """Close the HTTP client."""
-        await self._client.aclose()
+        """Close the HTTP clients."""
+        await self._clients.aclose()
 
     async def post(self, row: OutboxRow) -> Verdict:
         """One attempt at one row."""
         try:
-            response = await self._client.post(PATHS[row.kind], content=row.body)
+            async with self._clients.lend() as client:
+                response = await client.post(PATHS[row.kind], content=row.body)
         except httpx.HTTPError as exc:
             return Verdict.retry(f"{type(exc).__name__}: {exc}".strip(": "))
         if response.status_code in (200, 201):

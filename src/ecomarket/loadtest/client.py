@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ssl
 import time
 from dataclasses import dataclass
 
 import httpx
 
+from ecomarket.http_clients import single_connection_clients
 from ecomarket.loadtest.workload import Request
 
 # A server (nginx reloading, an instance stopping) may close a keep-alive
@@ -30,23 +30,10 @@ class Sample:
 def make_clients(url: str, count: int, headers: dict[str, str]) -> list[httpx.AsyncClient]:
     """``count`` clients of one keep-alive connection each, one per simulated user.
 
-    One shared pool of many connections would cost far more: httpcore checks
-    every pooled connection (a poll() each) on every request, which made the
-    client, not the servers, the bottleneck of the load test.
+    One shared pool of many connections made the client, not the servers, the
+    bottleneck of the load test (see ``ecomarket.http_clients``).
     """
-    # Certificates are loaded once: every client would otherwise read them again.
-    tls = ssl.create_default_context()
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    return [
-        httpx.AsyncClient(
-            base_url=url,
-            limits=limits,
-            timeout=httpx.Timeout(20.0),
-            headers=headers,
-            verify=tls,
-        )
-        for _ in range(count)
-    ]
+    return single_connection_clients(url, count, headers, httpx.Timeout(20.0))
 
 
 def _expected(request: Request, status: int) -> bool:
