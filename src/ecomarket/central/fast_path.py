@@ -7,12 +7,12 @@ exception middleware: more than half of the instance's CPU per request, measured
 with py-spy under ``bench/bench_central.py``, and the reason the instance
 served half the requests per second of a trivial endpoint.
 
-This layer serves those requests when they are well formed, with the same store
-calls and the same answer builders as the routes, so the bytes are the same.
-Anything else (another route, an unknown query parameter, a token that is not
-configured, a body that does not validate) goes on untouched to the FastAPI app,
-which stays the one place that defines error answers and the OpenAPI contract.
-A request refused here is therefore never answered here: it is handed on.
+This layer serves those requests when they are well formed, through the routes'
+own answer builders (``answer_product``, ``answer_sale``), so the bytes are the
+same, a 404 or 409 of theirs included. Anything else (another route, an unknown
+query parameter, a token that is not configured, a body that does not validate)
+goes on untouched to the FastAPI app, which stays the one place that validates
+input and defines the OpenAPI contract.
 
 ``ECOMARKET_FAST_PATH=false`` turns it off; the benchmark uses that to measure
 both in the same run, and a test compares the answers of both.
@@ -31,15 +31,18 @@ from ecomarket.central.asgi import read_body, replay_body
 from ecomarket.central.auth import resolve_token
 from ecomarket.central.deps import CURSOR_MAX_DIGITS, DEFAULT_PAGE_LIMIT, json_response
 from ecomarket.central.metrics import InstanceFigures
+from ecomarket.central.routes import products, sales
+from ecomarket.central.routes.products import answer_product
 from ecomarket.central.routes.sales import answer_sale
 from ecomarket.central.store import PAGE_LIMIT_MAX, CentralStore
 from ecomarket.config import Settings
 from ecomarket.schemas import MAX_PRODUCT_ID, SaleIn
 
 T = TypeVar("T")
-PRODUCTS = "/api/v1/products"
+# The routes' own prefixes, so that a path is named in one place.
+PRODUCTS = products.router.prefix
 PRODUCT = PRODUCTS + "/"
-SALES = "/api/v1/sales"
+SALES = sales.router.prefix
 
 
 class FastPath:
@@ -62,27 +65,23 @@ class FastPath:
             await self._sale(scope, receive, send)
             return
 
-        response: Response | None = None
+        step: Awaitable[Response] | None = None
         if method == "GET" and path == PRODUCTS:
             page = _page_query(scope["query_string"])
             if page is not None:
-                response = await _guarded(scope, receive, send, self._products_page(*page))
+                step = self._products_page(*page)
         elif method == "GET" and path.startswith(PRODUCT):
             product_id = _product_id(path[len(PRODUCT) :])
             if product_id is not None:
-                response = await _guarded(scope, receive, send, self._product(product_id))
-        if response is None:
-            # Not ours, or the product is unknown: FastAPI gives the answer.
+                step = answer_product(product_id, self.store)
+        if step is None:
             await self.app(scope, receive, send)
             return
+        response = await _guarded(scope, receive, send, step)
         await response(scope, receive, send)
 
     async def _products_page(self, cursor: int, limit: int) -> Response:
         return json_response(await self.store.products_page(cursor, limit))
-
-    async def _product(self, product_id: int) -> Response | None:
-        body = await self.store.product_json(product_id)
-        return None if body is None else json_response(body)
 
     async def _sale(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)

@@ -15,7 +15,9 @@ from ecomarket.central.deps import (
     Store,
     errors,
     json_response,
+    problem_response,
 )
+from ecomarket.central.store import CentralStore
 from ecomarket.schemas import MAX_PRODUCT_ID, Page, ProductIn, ProductOut
 
 router = APIRouter(prefix="/api/v1/products", tags=["catalogue"])
@@ -33,9 +35,14 @@ async def list_products(
 @router.get("/{product_id}", response_model=ProductOut, responses=errors(404, 422))
 async def get_product(product_id: ProductPath, store: Store) -> Response:
     """Read one product with its stock per branch."""
+    return await answer_product(product_id, store)
+
+
+async def answer_product(product_id: int, store: CentralStore) -> Response:
+    """The product as JSON, or the 404 that names it; shared with the fast path."""
     body = await store.product_json(product_id)
     if body is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"product_id: no product {product_id}")
+        return problem_response(status.HTTP_404_NOT_FOUND, f"product_id: no product {product_id}")
     return json_response(body)
 
 
