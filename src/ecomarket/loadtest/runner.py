@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ecomarket.loadtest.client import make_clients, send
 from ecomarket.loadtest.report import Tally, build_report
-from ecomarket.loadtest.verify import catalogue, verify
+from ecomarket.loadtest.verify import catalogue, request_json, verify
 from ecomarket.loadtest.workload import Product, StockKey, Workload
 
 LOAD_TEST_BRANCH = "loadtest"
@@ -117,7 +117,7 @@ async def stock_up(
     """Deliver to each branch what it lacks of ``OPENING_STOCK``; the deliveries made.
 
     A delivery carries its own movement id, so sending it again after a lost answer
-    is harmless.
+    (``request_json`` retries) is harmless.
     """
     made = 0
     for branch in branches:
@@ -132,16 +132,9 @@ async def stock_up(
                 "quantity": lacking,
                 "reason": "received",
             }
-            for attempt in range(5):
-                with contextlib.suppress(httpx.HTTPError):
-                    answer = await client.post("/api/v1/stock-movements", json=body)
-                    if answer.status_code in (200, 201):
-                        break
-                    if answer.status_code < 500:
-                        raise RuntimeError(f"opening stock refused: HTTP {answer.status_code}")
-                await asyncio.sleep(0.2 * (attempt + 1))
-            else:
-                raise RuntimeError("opening stock could not be delivered")
+            status, _ = await request_json(client, "/api/v1/stock-movements", post=body)
+            if status not in (200, 201):
+                raise RuntimeError(f"opening stock refused: HTTP {status}")
             made += 1
     return made
 

@@ -17,18 +17,25 @@ LEDGERS = {
 }
 
 
-async def get_json(client: httpx.AsyncClient, path: str) -> tuple[int, Any]:
-    """GET with a few retries on transport errors and 5xx (the check must not flake)."""
+async def request_json(
+    client: httpx.AsyncClient, path: str, *, post: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    """GET ``path`` (or POST the body ``post``), retried on transport errors and 5xx.
+
+    The checks, and the load test's own set-up, must not flake. Only requests that
+    are safe to repeat come here: reads, and writes that carry their own id.
+    """
+    method = "GET" if post is None else "POST"
     for attempt in range(5):
         try:
-            response = await client.get(path)
+            response = await client.request(method, path, json=post)
             if response.status_code < 500:
-                body = response.json() if response.status_code == 200 else None
+                body = response.json() if response.status_code in (200, 201) else None
                 return response.status_code, body
         except httpx.HTTPError:
             pass
         await asyncio.sleep(0.2 * (attempt + 1))
-    raise RuntimeError(f"GET {path} kept failing")
+    raise RuntimeError(f"{method} {path} kept failing")
 
 
 async def catalogue(client: httpx.AsyncClient) -> tuple[list[Product], dict[StockKey, int]]:
@@ -37,7 +44,7 @@ async def catalogue(client: httpx.AsyncClient) -> tuple[list[Product], dict[Stoc
     stock: dict[StockKey, int] = {}
     cursor = ""
     for _ in range(MAX_PAGES):
-        status, page = await get_json(client, f"/api/v1/products?limit=500{cursor}")
+        status, page = await request_json(client, f"/api/v1/products?limit=500{cursor}")
         if status != 200:
             raise RuntimeError(f"cannot read the catalogue: HTTP {status}")
         for item in page["items"]:
@@ -57,7 +64,7 @@ async def _sales_found(clients: list[httpx.AsyncClient], writes: list[Write]) ->
     async def check(client: httpx.AsyncClient) -> None:
         while pending:
             sale_id = pending.pop()
-            status, _ = await get_json(client, f"/api/v1/sales/{sale_id}")
+            status, _ = await request_json(client, f"/api/v1/sales/{sale_id}")
             if status == 200:
                 found.add(sale_id)
 
@@ -75,7 +82,7 @@ async def _ledger_found(
     for _ in range(MAX_PAGES):
         if wanted <= found:
             break
-        status, page = await get_json(client, f"{path}?limit=500{query}{cursor}")
+        status, page = await request_json(client, f"{path}?limit=500{query}{cursor}")
         if status != 200:
             raise RuntimeError(f"cannot read {path}: HTTP {status}")
         found |= {str(item[id_field]) for item in page["items"]} & wanted
