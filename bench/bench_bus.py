@@ -170,26 +170,32 @@ async def _fresh_store(redis_url: str) -> aioredis.Redis:
 async def _start_instances(
     count: int, amqp_url: str, redis_url: str, logs: Path, *, wait_ready: bool
 ) -> list[subprocess.Popen[bytes]]:
-    processes = []
+    processes, ports = [], []
     for i in range(1, count + 1):
-        port = free_port()
+        ports.append(free_port())
         env = {
             "ECOMARKET_REDIS_URL": redis_url,
             "ECOMARKET_AMQP_URL": amqp_url,
             "ECOMARKET_INSTANCE": f"central-{i}",
             "ECOMARKET_ADMIN_TOKEN": "bench",
         }
-        command = [sys.executable, "-m", "ecomarket", "central", "--port", str(port)]
+        command = [sys.executable, "-m", "ecomarket", "central", "--port", str(ports[-1])]
         processes.append(start(command, env, logs / f"central-{count}-{i}.log"))
+    if wait_ready:
         async with httpx.AsyncClient() as http:
-            for _ in range(300 if wait_ready else 0):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            for port in ports:
+                await _ready(http, f"http://127.0.0.1:{port}/readyz")
     return processes
+
+
+async def _ready(http: httpx.AsyncClient, url: str) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get(url)).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -79,6 +79,10 @@ def _decode(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
+def _encode(raw: Any) -> bytes:
+    return bytes(raw) if isinstance(raw, bytes) else str(raw).encode()
+
+
 class CentralStore:
     """Reads and exactly-once writes of the central's state, over one Redis client."""
 
@@ -146,7 +150,7 @@ class CentralStore:
             [names.PRODUCT_IDS, names.STOCK_TOTAL, names.BELOW_ZERO, names.PRODUCT_JSON],
             [names.PRODUCT, names.STOCK, cursor, min(limit, PAGE_LIMIT_MAX), ""],
         )
-        return bytes(raw) if isinstance(raw, bytes) else str(raw).encode()
+        return _encode(raw)
 
     # --- exactly-once changes --------------------------------------------------
 
@@ -263,7 +267,7 @@ class CentralStore:
         raw = await self.pipeline.script(
             self._read_page, [ledger], [prefix, cursor or "+inf", min(limit, PAGE_LIMIT_MAX)]
         )
-        return bytes(raw) if isinstance(raw, bytes) else str(raw).encode()
+        return _encode(raw)
 
     async def record(self, prefix: str, record_id: str) -> str | None:
         """The stored JSON of one record, or None."""
